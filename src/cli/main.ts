@@ -1,0 +1,14 @@
+/**
+ * The spamgate command line. Each command group lives in its own file under commands/ and
+ * registers itself on the program; this file only wires them together.
+ */
+import { Command } from 'commander';
+
+const program = new Command();
+program
+  .name('spamgate')
+  .description('SMS and email spam filter: operator and subscriber rules (ITU-T X.1242), Bayesian filtering (X.1231)')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+
+await program.parseAsync(process.argv);
