@@ -3,6 +3,9 @@
  * registers itself on the program; this file only wires them together.
  */
 import { Command } from 'commander';
+import { registerCheckCommand } from './commands/check.js';
+import { registerRulesCommand } from './commands/rules.js';
+import { registerScanCommand } from './commands/scan.js';
 
 const program = new Command();
 program
@@ -10,5 +13,9 @@ program
   .description('SMS and email spam filter: operator and subscriber rules (ITU-T X.1242), Bayesian filtering (X.1231)')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
+
+registerCheckCommand(program);
+registerScanCommand(program);
+registerRulesCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,111 @@
+/**
+ * What every command shares: building an engine from flags, and turning known errors into a
+ * clear message and an exit code instead of a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { createEngine, type Engine } from '../engine/engine.js';
+import type { SpamClassifier, ScoreBand } from '../engine/types.js';
+import { AddressNormaliser, assertRegion } from '../message/address.js';
+import { loadRuleSet, shippedRulesDir } from '../rules/load.js';
+import { RuleLoadError } from '../rules/source.js';
+import { parseSubscribersFile } from '../rules/subscriber.js';
+import { assertTimeZone } from '../rules/time.js';
+
+/** Exit codes: 0 fine, 1 finished but some input was bad, 2 could not run (usage, rules, files). */
+export const EXIT_BAD_INPUT = 1;
+export const EXIT_FATAL = 2;
+
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = EXIT_FATAL) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export interface EngineFlags {
+  rules?: string[];
+  subscribers?: string;
+  region?: string;
+  tz?: string;
+  model?: string;
+  bayes?: boolean;
+}
+
+/** The flags that choose rules, subscribers, region and model, for check and scan. */
+export function addEngineFlags(cmd: Command): Command {
+  return cmd
+    .option('-r, --rules <path...>', 'rule files or folders (default: the shipped rules/)')
+    .option('-s, --subscribers <file>', 'subscriber rules, YAML or JSON: { "+447700900001": { block, allow, keywords, quiet, enabled } }')
+    .option('--region <code>', 'ISO 3166 region for national numbers', 'GB')
+    .option('--tz <zone>', 'IANA time zone for windows that name none', 'UTC')
+    .option('-m, --model <path>', 'Bayesian model database (default: the embedded default, when trained)')
+    .option('--no-bayes', 'rules only: do not consult the Bayesian classifier');
+}
+
+export interface ClassifierSource {
+  load(path: string | undefined): SpamClassifier | undefined;
+  bands?: readonly ScoreBand[];
+}
+
+let classifierSource: ClassifierSource | undefined;
+
+/** The bayes room registers how to load a model; the CLI stays ignorant of its format. */
+export function registerClassifierSource(source: ClassifierSource): void {
+  classifierSource = source;
+}
+
+export function buildEngine(flags: EngineFlags): Engine {
+  const region = assertRegion(flags.region ?? 'GB');
+  const tz = assertTimeZone(flags.tz ?? 'UTC');
+  const normaliser = new AddressNormaliser(region);
+  const rules = loadRuleSet(flags.rules && flags.rules.length > 0 ? flags.rules : shippedRulesDir(), { normaliser, defaultTimeZone: tz });
+  let subscribers;
+  if (flags.subscribers) {
+    let text: string;
+    try {
+      text = readFileSync(flags.subscribers, 'utf8');
+    } catch (err) {
+      throw new CliError(`cannot read subscribers file ${flags.subscribers}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    subscribers = parseSubscribersFile(text, flags.subscribers, normaliser, tz);
+  }
+  let classifier: SpamClassifier | undefined;
+  if (flags.bayes !== false && classifierSource) {
+    classifier = classifierSource.load(flags.model);
+    if (flags.model && !classifier) throw new CliError(`model ${flags.model} holds no trained model; run spamgate train --model ${flags.model} FILE first`);
+  } else if (flags.model && flags.bayes !== false) {
+    throw new CliError('this build has no Bayesian classifier');
+  }
+  return createEngine({
+    rules,
+    defaultRegion: region,
+    defaultTimeZone: tz,
+    ...(subscribers ? { subscribers } : {}),
+    ...(classifier ? { classifier } : {}),
+    ...(classifier && classifierSource?.bands ? { bayesBands: classifierSource.bands } : {}),
+  });
+}
+
+/** Run a command body; known errors print cleanly with the right exit code. */
+export function runCommand<A extends unknown[]>(body: (...args: A) => Promise<number | void> | number | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      const code = await body(...args);
+      if (typeof code === 'number' && code !== 0) process.exitCode = code;
+    } catch (err) {
+      if (err instanceof RuleLoadError) {
+        process.stderr.write(`spamgate: ${err.message}\n`);
+        process.exitCode = EXIT_FATAL;
+      } else if (err instanceof CliError) {
+        process.stderr.write(`spamgate: ${err.message}\n`);
+        process.exitCode = err.exitCode;
+      } else if (err instanceof Error && /^(unknown region|unknown time zone)/.test(err.message)) {
+        process.stderr.write(`spamgate: ${err.message}\n`);
+        process.exitCode = EXIT_FATAL;
+      } else {
+        throw err;
+      }
+    }
+  };
+}

@@ -1,0 +1,280 @@
+/**
+ * The engine: one message in, one verdict out, synchronously. Order of precedence (documented
+ * in the README and tested):
+ *   1. subscriber allow list → deliver (only `enforce` operator rules still apply)
+ *   2. subscriber block list → quarantine (configurable: block)
+ *   3. subscriber quiet hours → quarantine (held)
+ *   4. subscriber keywords → quarantine
+ *   5. operator rules: forced actions, `allow`, and scores; then the classifier's score band;
+ *      the total score against the thresholds gives an action; the strongest action wins.
+ * A subscriber with filtering off gets only the enforced operator rules.
+ * Rules and subscribers can be replaced while the engine runs: a new compiled set is swapped in
+ * whole, so a check sees either the old set or the new one, never a mix.
+ */
+import { AddressNormaliser, assertRegion, type CountryCode } from '../message/address.js';
+import { normaliseMessage } from '../message/normalise.js';
+import type { Message, MessageInput, Address } from '../message/types.js';
+import { analyseText, type TextAnalysis } from '../text/analysis.js';
+import type { CompiledRuleSet } from '../rules/compile.js';
+import { loadRuleSet } from '../rules/load.js';
+import { containsPhrase } from '../rules/keyword-index.js';
+import { compileSubscriber, SubscriberRuleError, type CompiledSubscriber } from '../rules/subscriber.js';
+import type { SubscriberRules } from '../rules/subscriber-types.js';
+import { assertTimeZone, inWindow } from '../rules/time.js';
+import { ACTION_SEVERITY, type Action, type Reason, type ScoreBand, type SpamClassifier, type Thresholds, type Verdict } from './types.js';
+
+export const DEFAULT_THRESHOLDS: Thresholds = { tag: 4, quarantine: 6, block: 12 };
+
+/** Used when a classifier is given without bands; the bayes room exports tuned ones. */
+export const DEFAULT_BAYES_BANDS: readonly ScoreBand[] = [
+  { id: 'BAYES_999', min: 0.999, score: 7 },
+  { id: 'BAYES_99', min: 0.99, score: 6 },
+  { id: 'BAYES_95', min: 0.95, score: 4 },
+  { id: 'BAYES_80', min: 0.8, score: 2 },
+  { id: 'BAYES_50', min: 0.5, score: 0.8 },
+  { id: 'BAYES_20', min: 0.2, score: 0 },
+  { id: 'BAYES_05', min: 0.05, score: -0.5 },
+  { id: 'BAYES_00', min: 0, score: -1.5 },
+];
+
+export interface EngineOptions {
+  /** A compiled rule set; when absent, rules are loaded from `rulesDir`. */
+  readonly rules?: CompiledRuleSet;
+  /** Rule files or folders; default: the shipped `rules/`. */
+  readonly rulesDir?: string | readonly string[];
+  /** Subscriber rules by subscriber number (any format the normaliser understands). */
+  readonly subscribers?: ReadonlyMap<string, SubscriberRules> | Readonly<Record<string, SubscriberRules>>;
+  readonly classifier?: SpamClassifier;
+  /** Probability bands for the classifier, highest first. */
+  readonly bayesBands?: readonly ScoreBand[];
+  /** ISO 3166 region for national numbers; default GB. */
+  readonly defaultRegion?: CountryCode | string;
+  /** IANA zone for windows that name none; default UTC. */
+  readonly defaultTimeZone?: string;
+  /** Overrides the rule files' thresholds, which override the defaults. */
+  readonly thresholds?: Partial<Thresholds>;
+  /** What a subscriber's block list does: quarantine (kept in the spam box, default) or block. */
+  readonly subscriberBlockAction?: 'quarantine' | 'block';
+  /** Characters of text analysed; the rest is ignored and the verdict says `truncated`. Default 256 Ki. */
+  readonly maxTextLength?: number;
+}
+
+interface SubscriberEntry {
+  readonly rules: SubscriberRules;
+  /** Compiled on first use; null when the stored rules do not compile. */
+  compiled: CompiledSubscriber | null | undefined;
+}
+
+function stronger(a: Action, b: Action): Action {
+  return ACTION_SEVERITY[b] > ACTION_SEVERITY[a] ? b : a;
+}
+
+function short(value: string): string {
+  return value.length > 8 ? value.slice(0, 7) + '…' : value;
+}
+
+export class Engine {
+  private ruleSet: CompiledRuleSet;
+  private readonly subscribers = new Map<string, SubscriberEntry>();
+  private classifier: SpamClassifier | undefined;
+  private readonly bands: readonly ScoreBand[];
+  readonly normaliser: AddressNormaliser;
+  readonly defaultTimeZone: string;
+  private readonly thresholdOverride: Partial<Thresholds>;
+  private thresholdsInForce: Thresholds;
+  private readonly subscriberBlockAction: Action;
+  private readonly maxTextLength: number;
+
+  constructor(options: EngineOptions = {}) {
+    this.normaliser = new AddressNormaliser(assertRegion(options.defaultRegion ?? 'GB'));
+    this.defaultTimeZone = assertTimeZone(options.defaultTimeZone ?? 'UTC');
+    this.ruleSet =
+      options.rules ??
+      loadRuleSet(options.rulesDir ?? undefined, { normaliser: this.normaliser, defaultTimeZone: this.defaultTimeZone });
+    this.classifier = options.classifier;
+    this.bands = [...(options.bayesBands ?? DEFAULT_BAYES_BANDS)].sort((a, b) => b.min - a.min);
+    this.thresholdOverride = options.thresholds ?? {};
+    this.thresholdsInForce = this.resolveThresholds();
+    this.subscriberBlockAction = options.subscriberBlockAction ?? 'quarantine';
+    this.maxTextLength = options.maxTextLength ?? 256 * 1024;
+    const subs = options.subscribers;
+    if (subs) {
+      const entries = subs instanceof Map ? subs.entries() : Object.entries(subs as Record<string, SubscriberRules>);
+      for (const [number, rules] of entries) this.setSubscriber(number, rules);
+    }
+  }
+
+  private resolveThresholds(): Thresholds {
+    return { ...DEFAULT_THRESHOLDS, ...this.ruleSet.thresholds, ...this.thresholdOverride };
+  }
+
+  get rules(): CompiledRuleSet {
+    return this.ruleSet;
+  }
+
+  get thresholds(): Thresholds {
+    return this.thresholdsInForce;
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** Swap in a new compiled rule set; checks already running finish with the old one. */
+  replaceRules(rules: CompiledRuleSet): void {
+    this.ruleSet = rules;
+    this.thresholdsInForce = this.resolveThresholds();
+  }
+
+  setClassifier(classifier: SpamClassifier | undefined): void {
+    this.classifier = classifier;
+  }
+
+  /**
+   * Set (or with null remove) one subscriber's rules. Validated now unless `trusted` (rules
+   * from the store, validated when written): then compiled on first use, which keeps loading
+   * a million subscribers to seconds. Throws SubscriberRuleError naming the bad field.
+   */
+  setSubscriber(number: string, rules: SubscriberRules | null, options: { trusted?: boolean } = {}): void {
+    const key = this.subscriberKey(number);
+    if (rules === null) {
+      this.subscribers.delete(key);
+      return;
+    }
+    const compiled = options.trusted ? undefined : compileSubscriber(rules, this.normaliser, this.defaultTimeZone);
+    this.subscribers.set(key, { rules, compiled });
+  }
+
+  getSubscriber(number: string): SubscriberRules | undefined {
+    return this.subscribers.get(this.subscriberKey(number))?.rules;
+  }
+
+  private subscriberKey(number: string): string {
+    const a = this.normaliser.normalise(number);
+    if (a.kind !== 'e164' && a.kind !== 'shortcode') {
+      throw new SubscriberRuleError(`'${number}' is not a subscriber number: expected E.164 (+447700900001) or a national number`, 'number');
+    }
+    return a.value;
+  }
+
+  normalise(input: MessageInput): Message {
+    return normaliseMessage(input, this.normaliser);
+  }
+
+  normaliseAddress(raw: string): Address {
+    return this.normaliser.normalise(raw);
+  }
+
+  /** The verdict for one message. Synchronous, no I/O. Throws MessageError for malformed input. */
+  check(input: MessageInput): Verdict {
+    const message = this.normalise(input);
+    const truncated = message.text.length > this.maxTextLength;
+    const analysis = analyseText(truncated ? message.text.slice(0, this.maxTextLength) : message.text);
+    return this.decide(message, analysis, truncated);
+  }
+
+  private compiledSubscriber(key: string): CompiledSubscriber | undefined {
+    const entry = this.subscribers.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.compiled === undefined) {
+      try {
+        entry.compiled = compileSubscriber(entry.rules, this.normaliser, this.defaultTimeZone);
+      } catch (err) {
+        if (!(err instanceof SubscriberRuleError)) throw err;
+        entry.compiled = null; // stored rules that no longer compile are ignored, not fatal
+      }
+    }
+    return entry.compiled ?? undefined;
+  }
+
+  private decide(message: Message, analysis: TextAnalysis, truncated: boolean): Verdict {
+    const hits = this.ruleSet.evaluate(message, analysis);
+    const reasons: Reason[] = [];
+    let score = 0;
+    let enforced: Action = 'deliver';
+    for (const h of hits) {
+      if (!h.rule.enforce) continue;
+      enforced = stronger(enforced, h.rule.action as Action);
+      score += h.rule.score;
+    }
+
+    const sub = this.compiledSubscriber(message.to.value);
+    let subscriberAction: Action = 'deliver';
+    if (sub !== undefined) {
+      if (!sub.enabled) {
+        reasons.push({ rule: 'SUBSCRIBER_FILTER_OFF', score: 0, detail: 'the subscriber turned filtering off' });
+        return this.enforcedOnly(hits, reasons, enforced, score, truncated);
+      }
+      const allowed = sub.allow?.match(message.from);
+      if (allowed !== undefined) {
+        reasons.push({ rule: 'SUBSCRIBER_ALLOW', score: 0, detail: `sender ${short(message.from.value)} on the subscriber's allow list ('${allowed}')`, action: 'allow' });
+        return this.enforcedOnly(hits, reasons, enforced, score, truncated);
+      }
+      const blocked = sub.block?.match(message.from);
+      if (blocked !== undefined) {
+        subscriberAction = this.subscriberBlockAction;
+        reasons.push({ rule: 'SUBSCRIBER_BLOCK', score: 0, detail: `sender ${short(message.from.value)} on the subscriber's block list ('${blocked}')`, action: subscriberAction });
+      } else {
+        const quiet = sub.quiet.find((w) => inWindow(w, message.time));
+        if (quiet !== undefined) {
+          subscriberAction = 'quarantine';
+          reasons.push({ rule: 'SUBSCRIBER_QUIET_HOURS', score: 0, detail: `sent during the subscriber's quiet hours ${quiet.label}`, action: 'quarantine' });
+        } else {
+          const keyword = sub.keywords.find((k) => containsPhrase(analysis.words, k.words));
+          if (keyword !== undefined) {
+            subscriberAction = 'quarantine';
+            reasons.push({ rule: 'SUBSCRIBER_KEYWORD', score: 0, detail: `keyword '${keyword.text}' on the subscriber's list`, action: 'quarantine' });
+          }
+        }
+      }
+    }
+
+    let forced: Action = stronger(subscriberAction, enforced);
+    let operatorAllow = false;
+    for (const h of hits) {
+      const r = h.rule;
+      if (!r.enforce) {
+        if (r.action === 'allow') operatorAllow = true;
+        else if (r.action !== undefined) forced = stronger(forced, r.action);
+        score += r.score;
+      }
+      reasons.push({ rule: r.id, score: r.score, detail: h.detail, ...(r.action ? { action: r.action } : {}) });
+    }
+    if (operatorAllow) {
+      // An operator allow rule delivers, except what the subscriber or an enforced rule decided.
+      return this.verdict(stronger(subscriberAction, enforced), score, reasons, undefined, truncated);
+    }
+
+    let probability: number | undefined;
+    if (this.classifier !== undefined) {
+      probability = this.classifier.spamProbability(message, analysis);
+      const band = this.bands.find((b) => probability! >= b.min);
+      if (band !== undefined) {
+        score += band.score;
+        reasons.push({ rule: band.id, score: band.score, detail: `spam probability ${probability.toFixed(3)}` });
+      }
+    }
+    const t = this.thresholdsInForce;
+    const fromScore: Action = score >= t.block ? 'block' : score >= t.quarantine ? 'quarantine' : score >= t.tag ? 'tag' : 'deliver';
+    return this.verdict(stronger(forced, fromScore), score, reasons, probability, truncated);
+  }
+
+  /** Allow list or filtering off: only enforced operator rules count. */
+  private enforcedOnly(hits: ReturnType<CompiledRuleSet['evaluate']>, reasons: Reason[], enforced: Action, score: number, truncated: boolean): Verdict {
+    for (const h of hits) {
+      if (h.rule.enforce) reasons.push({ rule: h.rule.id, score: h.rule.score, detail: h.detail, action: h.rule.action! });
+    }
+    return this.verdict(enforced, score, reasons, undefined, truncated);
+  }
+
+  private verdict(action: Action, score: number, reasons: Reason[], spamProbability: number | undefined, truncated: boolean): Verdict {
+    const v: { -readonly [K in keyof Verdict]: Verdict[K] } = { action, score: Math.round(score * 1000) / 1000, reasons };
+    if (spamProbability !== undefined) v.spamProbability = spamProbability;
+    if (truncated) v.truncated = true;
+    return v;
+  }
+}
+
+export function createEngine(options: EngineOptions = {}): Engine {
+  return new Engine(options);
+}

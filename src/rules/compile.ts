@@ -1,0 +1,470 @@
+/**
+ * Operator rule files → one CompiledRuleSet. Compile once, check many: every keyword of every
+ * rule goes into one automaton; a rule with a keyword condition is only evaluated for messages
+ * that contain one of its phrases; meta rules (all/any/not over rule ids) are evaluated on
+ * demand and memoised per message. A compiled set is immutable: reloading builds a new one.
+ */
+import { AddressNormaliser } from '../message/address.js';
+import type { Message, MessageInput, Channel } from '../message/types.js';
+import type { TextAnalysis } from '../text/analysis.js';
+import { phraseWords } from '../text/analysis.js';
+import type { Action, Thresholds } from '../engine/types.js';
+import { CONDITION_KINDS } from './conditions/index.js';
+import type { CompileContext, Condition, MatchContext } from './conditions/types.js';
+import { KeywordIndex } from './keyword-index.js';
+import { ProblemError, type Field, RuleLoadError, parseSource, suggestion, type RuleProblem } from './source.js';
+import { assertTimeZone, TimeError } from './time.js';
+
+export type RuleAction = Action | 'allow';
+
+export interface RuleExample {
+  readonly input: MessageInput;
+  /** Where the example is written, for `rules test` failures. */
+  readonly file: string;
+  readonly line: number;
+}
+
+export interface CompiledRule {
+  readonly index: number;
+  readonly id: string;
+  readonly description: string;
+  readonly score: number;
+  readonly action?: RuleAction;
+  /** An enforced rule applies even when the subscriber allows the sender or turned filtering off. */
+  readonly enforce: boolean;
+  /** Ids starting with `__` are building blocks for meta rules: they never score or show. */
+  readonly helper: boolean;
+  readonly file: string;
+  readonly line: number;
+  readonly examples: { readonly match: readonly RuleExample[]; readonly noMatch: readonly RuleExample[] };
+}
+
+export interface RuleHit {
+  readonly rule: CompiledRule;
+  readonly detail: string;
+}
+
+const RULE_KEYS = ['id', 'description', 'score', 'action', 'enforce', 'examples'] as const;
+const FILE_KEYS = ['rules', 'thresholds', 'description'] as const;
+const ACTIONS: readonly RuleAction[] = ['allow', 'tag', 'quarantine', 'block'];
+const RULE_ID = /^(?:__)?[A-Z][A-Z0-9_]{1,63}$/;
+
+interface RuleBody {
+  readonly conditions: readonly Condition[];
+  /** Keyword leaf that gates the rule, or -1. */
+  readonly gate: number;
+}
+
+export interface CompileOptions {
+  readonly normaliser?: AddressNormaliser;
+  /** Zone for time windows that name none. */
+  readonly defaultTimeZone?: string;
+}
+
+// ---- per-message evaluation --------------------------------------------------------------
+
+const UNKNOWN = 0;
+const TRUE = 1;
+const FALSE = 2;
+const IN_PROGRESS = 3;
+
+class Evaluation implements MatchContext {
+  constructor(
+    readonly message: Message,
+    readonly analysis: TextAnalysis,
+    private readonly set: CompiledRuleSet,
+    readonly generation: number,
+  ) {}
+
+  keywordHits(leaf: number): number {
+    return this.set.leafStamp[leaf] === this.generation ? this.set.leafCount[leaf]! : 0;
+  }
+
+  firstKeyword(leaf: number): string {
+    return this.set.keywords.phrases[this.set.leafFirst[leaf]!]!.text;
+  }
+
+  ruleMatched(index: number): boolean {
+    return this.set.evaluateRule(index, this) !== null;
+  }
+
+  normaliseNumber(raw: string): string {
+    return this.set.normaliser.normalise(raw).value;
+  }
+}
+
+export class CompiledRuleSet {
+  readonly rules: readonly CompiledRule[];
+  readonly byId: ReadonlyMap<string, CompiledRule>;
+  // Scratch state for one check at a time (checks are synchronous): stamped, never cleared.
+  readonly leafStamp: Int32Array;
+  readonly leafCount: Uint16Array;
+  readonly leafFirst: Int32Array;
+  private readonly phraseStamp: Int32Array;
+  private readonly ruleStamp: Int32Array;
+  private readonly ruleState: Uint8Array;
+  private readonly ruleDetail: Array<string | null>;
+  private readonly leafRules: readonly number[][];
+  private readonly alwaysEvaluate: Int32Array;
+  private generation = 0;
+  private current: Evaluation | undefined;
+
+  constructor(
+    rules: readonly CompiledRule[],
+    private readonly bodies: readonly RuleBody[],
+    readonly keywords: KeywordIndex,
+    leafCount: number,
+    readonly normaliser: AddressNormaliser,
+    readonly thresholds: Partial<Thresholds> | undefined,
+    readonly files: readonly string[],
+  ) {
+    this.rules = rules;
+    this.byId = new Map(rules.map((r) => [r.id, r]));
+    this.leafStamp = new Int32Array(leafCount);
+    this.leafCount = new Uint16Array(leafCount);
+    this.leafFirst = new Int32Array(leafCount);
+    this.phraseStamp = new Int32Array(keywords.size);
+    this.ruleStamp = new Int32Array(rules.length);
+    this.ruleState = new Uint8Array(rules.length);
+    this.ruleDetail = new Array<string | null>(rules.length).fill(null);
+    const leafRules: number[][] = Array.from({ length: leafCount }, () => []);
+    const always: number[] = [];
+    bodies.forEach((b, i) => {
+      if (rules[i]!.helper) return;
+      if (b.gate >= 0) leafRules[b.gate]!.push(i);
+      else always.push(i);
+    });
+    this.leafRules = leafRules;
+    this.alwaysEvaluate = Int32Array.from(always);
+  }
+
+  /** Evaluate one rule for the current message: its detail, or null. Memoised per message. */
+  evaluateRule(index: number, ev: Evaluation): string | null {
+    if (this.ruleStamp[index] === ev.generation) {
+      const state = this.ruleState[index];
+      if (state === TRUE) return this.ruleDetail[index]!;
+      if (state === FALSE || state === IN_PROGRESS) return null;
+    }
+    this.ruleStamp[index] = ev.generation;
+    const body = this.bodies[index]!;
+    if (body.gate >= 0 && this.leafStamp[body.gate] !== ev.generation) {
+      this.ruleState[index] = FALSE;
+      return null;
+    }
+    this.ruleState[index] = IN_PROGRESS;
+    let detail = '';
+    for (const cond of body.conditions) {
+      const d = cond.test(ev);
+      if (d === null) {
+        this.ruleState[index] = FALSE;
+        return null;
+      }
+      detail = detail === '' ? d : `${detail}; ${d}`;
+    }
+    this.ruleState[index] = TRUE;
+    this.ruleDetail[index] = detail;
+    return detail;
+  }
+
+  /** Every non-helper rule that matches, in file order. No I/O, no allocation per rule. */
+  evaluate(message: Message, analysis: TextAnalysis): RuleHit[] {
+    const generation = ++this.generation;
+    if (generation === 0x7fffffff) this.resetStamps();
+    const ev = new Evaluation(message, analysis, this, this.generation);
+    this.current = ev;
+
+    const candidates: number[] = [];
+    if (this.keywords.size > 0) {
+      this.keywords.scan(analysis.words, (phraseId) => {
+        if (this.phraseStamp[phraseId] === generation) return; // count each phrase once
+        this.phraseStamp[phraseId] = generation;
+        const leaf = this.keywords.phrases[phraseId]!.leaf;
+        if (this.leafStamp[leaf] !== generation) {
+          this.leafStamp[leaf] = generation;
+          this.leafCount[leaf] = 1;
+          this.leafFirst[leaf] = phraseId;
+          for (const r of this.leafRules[leaf]!) candidates.push(r);
+        } else {
+          this.leafCount[leaf]!++;
+        }
+      });
+    }
+
+    const hits: RuleHit[] = [];
+    const always = this.alwaysEvaluate;
+    for (let k = 0; k < always.length; k++) {
+      const i = always[k]!;
+      const d = this.evaluateRule(i, ev);
+      if (d !== null) hits.push({ rule: this.rules[i]!, detail: d });
+    }
+    // Each gated rule is a candidate at most once (only its gate leaf lists it); evaluateRule
+    // is memoised, so one already settled by a meta rule costs nothing more.
+    for (const i of candidates) {
+      const d = this.evaluateRule(i, ev);
+      if (d !== null) hits.push({ rule: this.rules[i]!, detail: d });
+    }
+    if (candidates.length > 0 && hits.length > 1) hits.sort((a, b) => a.rule.index - b.rule.index);
+    return hits;
+  }
+
+  /** Does one rule (helpers included) match this message? For `rules test` and rule stats. */
+  matchRule(index: number, message: Message, analysis: TextAnalysis): string | null {
+    this.evaluate(message, analysis);
+    return this.evaluateRule(index, this.current!);
+  }
+
+  private resetStamps(): void {
+    this.generation = 1;
+    this.leafStamp.fill(0);
+    this.phraseStamp.fill(0);
+    this.ruleStamp.fill(0);
+  }
+}
+
+// ---- building ----------------------------------------------------------------------------
+
+interface PendingReference {
+  readonly id: string;
+  readonly field: Field;
+  readonly fromRule: string;
+  target: number;
+}
+
+/** Collects rule files, reports every problem with its place, and builds a CompiledRuleSet. */
+export class RuleSetBuilder {
+  private readonly problems: RuleProblem[] = [];
+  private readonly rules: CompiledRule[] = [];
+  private readonly bodies: RuleBody[] = [];
+  private readonly keywords = new KeywordIndex();
+  private leafCount = 0;
+  private readonly references: PendingReference[] = [];
+  private readonly refsByRule = new Map<string, PendingReference[]>();
+  private readonly positions = new Map<string, string>();
+  private thresholds: Partial<Thresholds> | undefined;
+  private thresholdsFrom: string | undefined;
+  private readonly files: string[] = [];
+  readonly normaliser: AddressNormaliser;
+  private readonly defaultTimeZone: string;
+
+  constructor(options: CompileOptions = {}) {
+    this.normaliser = options.normaliser ?? new AddressNormaliser();
+    this.defaultTimeZone = options.defaultTimeZone ?? 'UTC';
+    try {
+      assertTimeZone(this.defaultTimeZone);
+    } catch (err) {
+      if (err instanceof TimeError) throw new RuleLoadError([{ file: '(options)', line: 1, column: 1, message: err.message }]);
+      throw err;
+    }
+  }
+
+  addFile(text: string, file: string): this {
+    this.files.push(file);
+    const { root, problems } = parseSource(text, file);
+    if (problems.length > 0) {
+      this.problems.push(...problems);
+      return this;
+    }
+    try {
+      if (root.node === null) return this; // an empty file is allowed
+      const top = root.fields(FILE_KEYS);
+      const t = top.get('thresholds');
+      if (t) this.readThresholds(t);
+      const list = top.get('rules');
+      if (!list) return this;
+      for (const item of list.items()) this.addRule(item);
+    } catch (err) {
+      if (err instanceof ProblemError) this.problems.push(err.problem);
+      else throw err;
+    }
+    return this;
+  }
+
+  private readThresholds(field: Field): void {
+    if (this.thresholds) {
+      field.fail(`thresholds are already set in ${this.thresholdsFrom}; set them in one file only`);
+    }
+    const f = field.fields(['tag', 'quarantine', 'block']);
+    const out: { tag?: number; quarantine?: number; block?: number } = {};
+    for (const [k, v] of f) out[k as 'tag'] = v.number();
+    const order = [out.tag, out.quarantine, out.block].filter((x): x is number => x !== undefined);
+    for (let i = 1; i < order.length; i++) {
+      if (order[i]! < order[i - 1]!) field.fail('thresholds must rise: tag ≤ quarantine ≤ block');
+    }
+    this.thresholds = out;
+    const p = field.position();
+    this.thresholdsFrom = `${field.file}:${p.line}`;
+  }
+
+  private addRule(item: Field): void {
+    try {
+      const known = [...RULE_KEYS, ...CONDITION_KINDS.keys()];
+      const entries = item.entries();
+      for (const [key] of entries) {
+        if (!known.includes(key)) {
+          item.keyField(key).fail(`unknown key '${key}'${suggestion(key, known)}; rule keys: ${RULE_KEYS.join(', ')}; conditions: ${[...CONDITION_KINDS.keys()].join(', ')}`);
+        }
+      }
+      const f = new Map(entries);
+      const idField = f.get('id') ?? item.fail("rule has no 'id'");
+      const id = idField.string();
+      if (!RULE_ID.test(id)) idField.fail(`invalid rule id '${id}': expected UPPER_CASE letters, digits and _ (2–64 characters), optionally starting with __ for a helper rule`);
+      const pos = idField.position();
+      const where = `${item.file}:${pos.line}`;
+      const earlier = this.positions.get(id);
+      if (earlier) idField.fail(`duplicate rule id '${id}', first defined at ${earlier}`);
+      this.positions.set(id, where);
+
+      const helper = id.startsWith('__');
+      const description = f.get('description')?.string() ?? '';
+      if (!helper && description.trim() === '') item.fail(`rule ${id} needs a 'description' saying what it catches`);
+      const score = f.get('score')?.number(-1000, 1000) ?? 0;
+      const action = f.get('action')?.oneOf(ACTIONS);
+      const enforce = f.get('enforce')?.boolean() ?? false;
+      if (!helper && action === undefined && f.get('score') === undefined) item.fail(`rule ${id} needs a 'score' or an 'action' (${ACTIONS.join(', ')})`);
+      if (enforce && (action === undefined || action === 'allow' || action === 'tag')) {
+        (f.get('enforce') ?? item).fail("'enforce' needs action block or quarantine: an enforced rule overrides the subscriber's allow list");
+      }
+
+      const ctx = this.compileContext(id);
+      const conditions: Condition[] = [];
+      let gate = -1;
+      for (const [key, field] of entries) {
+        const kind = CONDITION_KINDS.get(key);
+        if (!kind) continue;
+        const c = kind.compile(field, ctx);
+        if (c.keywordLeaf !== undefined && gate < 0) gate = c.keywordLeaf;
+        conditions.push(c);
+      }
+      if (conditions.length === 0) item.fail(`rule ${id} has no condition; add one of: ${[...CONDITION_KINDS.keys()].join(', ')}`);
+      // Cheap conditions first would be nicer, but file order keeps details readable.
+      const examples = this.readExamples(f.get('examples'));
+      const index = this.rules.length;
+      this.rules.push({
+        index, id, description, score, ...(action ? { action } : {}), enforce, helper,
+        file: item.file, line: pos.line, examples,
+      });
+      this.bodies.push({ conditions, gate });
+    } catch (err) {
+      if (err instanceof ProblemError) this.problems.push(err.problem);
+      else throw err;
+    }
+  }
+
+  private compileContext(ruleId: string): CompileContext {
+    const ctx: CompileContext = {
+      normaliser: this.normaliser,
+      defaultTimeZone: this.defaultTimeZone,
+      ruleId,
+      addKeywordLeaf: (phrases) => {
+        const leaf = this.leafCount++;
+        for (const p of phrases) {
+          const text = p.text();
+          const words = phraseWords(text);
+          if (words.length === 0) p.fail(`keyword '${text}' has no letters or digits to match`);
+          if (words.length > 12) p.fail(`keyword '${text.slice(0, 30)}…' has more than 12 words; use a shorter phrase`);
+          this.keywords.add(words, leaf, text);
+        }
+        return leaf;
+      },
+      compileConditions: (field) => {
+        const parts: Condition[] = [];
+        for (const [key, value] of field.entries()) {
+          const kind = CONDITION_KINDS.get(key);
+          if (!kind) {
+            return value.fail(
+              `unknown condition '${key}'${suggestion(key, [...CONDITION_KINDS.keys()])}; expected one of: ${[...CONDITION_KINDS.keys()].join(', ')}`,
+            );
+          }
+          parts.push(kind.compile(value, ctx));
+        }
+        if (parts.length === 0) field.fail('expected at least one condition');
+        if (parts.length === 1) return parts[0]!;
+        return {
+          test: (c) => {
+            const details: string[] = [];
+            for (const p of parts) {
+              const d = p.test(c);
+              if (d === null) return null;
+              details.push(d);
+            }
+            return details.join('; ');
+          },
+        };
+      },
+      ruleReference: (id, field) => {
+        const ref: PendingReference = { id, field, fromRule: ruleId, target: -1 };
+        this.references.push(ref);
+        const list = this.refsByRule.get(ruleId) ?? [];
+        list.push(ref);
+        this.refsByRule.set(ruleId, list);
+        return { test: (c) => (c.ruleMatched(ref.target) ? `rule ${id}` : null) };
+      },
+    };
+    return ctx;
+  }
+
+  private readExamples(field: Field | undefined): CompiledRule['examples'] {
+    if (!field) return { match: [], noMatch: [] };
+    const f = field.fields(['match', 'no_match']);
+    const read = (list: Field | undefined): RuleExample[] =>
+      (list ? list.items() : []).map((item) => {
+        const p = item.position();
+        if (item.isScalar()) return { input: { from: '+447700900000', to: '+447700900001', text: item.text() }, file: item.file, line: p.line };
+        const e = item.fields(['text', 'from', 'to', 'time', 'channel']);
+        const text = (e.get('text') ?? item.fail("example needs 'text'")).string();
+        const time = e.get('time')?.text();
+        if (time !== undefined && !Number.isFinite(Date.parse(time))) e.get('time')!.fail(`invalid time '${time}': expected ISO-8601 such as 2026-01-31T22:30:00Z`);
+        const channel = e.get('channel')?.oneOf(['sms', 'email'] as const) as Channel | undefined;
+        return {
+          input: {
+            from: e.get('from')?.text() ?? '+447700900000',
+            to: e.get('to')?.text() ?? '+447700900001',
+            text,
+            ...(time !== undefined ? { time } : {}),
+            ...(channel ? { channel } : {}),
+          },
+          file: item.file,
+          line: p.line,
+        };
+      });
+    return { match: read(f.get('match')), noMatch: read(f.get('no_match')) };
+  }
+
+  /** Resolve references, refuse cycles, and return the compiled set or throw every problem. */
+  build(): CompiledRuleSet {
+    const index = new Map(this.rules.map((r) => [r.id, r.index]));
+    for (const ref of this.references) {
+      const target = index.get(ref.id);
+      if (target === undefined) {
+        this.problems.push(ref.field.problem(`rule ${ref.fromRule} refers to unknown rule '${ref.id}'${suggestion(ref.id, [...index.keys()])}`));
+      } else {
+        ref.target = target;
+      }
+    }
+    // A meta rule that depends on itself, directly or not, would never settle.
+    const state = new Map<string, 1 | 2>();
+    const visit = (id: string, path: string[]): void => {
+      if (state.get(id) === 2) return;
+      if (state.get(id) === 1) {
+        const refs = this.refsByRule.get(path[path.length - 1]!)!;
+        const at = refs.find((r) => r.id === id)!.field;
+        this.problems.push(at.problem(`rules refer to each other in a cycle: ${[...path.slice(path.indexOf(id)), id].join(' → ')}`));
+        return;
+      }
+      state.set(id, 1);
+      for (const ref of this.refsByRule.get(id) ?? []) if (ref.target >= 0) visit(ref.id, [...path, id]);
+      state.set(id, 2);
+    };
+    for (const r of this.rules) visit(r.id, []);
+
+    if (this.problems.length > 0) throw new RuleLoadError(this.problems);
+    return new CompiledRuleSet(this.rules, this.bodies, this.keywords, this.leafCount, this.normaliser, this.thresholds, this.files);
+  }
+}
+
+/** Compile rule texts given as `{ file, text }` pairs (for the API and tests). */
+export function compileRules(sources: ReadonlyArray<{ readonly file: string; readonly text: string }>, options: CompileOptions = {}): CompiledRuleSet {
+  const b = new RuleSetBuilder(options);
+  for (const s of sources) b.addFile(s.text, s.file);
+  return b.build();
+}

@@ -1,0 +1,55 @@
+/**
+ * The contract between the rule compiler and condition kinds. A kind owns one YAML key
+ * (`keywords`, `sender`, `time`, …): it validates the value with positions (via Field) and
+ * compiles it into a Condition, a predicate over one message that returns a detail string when
+ * it matches. Kinds are grouped by family in this folder and listed in index.ts.
+ */
+import type { AddressNormaliser } from '../../message/address.js';
+import type { Message } from '../../message/types.js';
+import type { TextAnalysis } from '../../text/analysis.js';
+import type { Field } from '../source.js';
+
+/** What a condition may look at while a message is checked. No I/O, no promises. */
+export interface MatchContext {
+  readonly message: Message;
+  readonly analysis: TextAnalysis;
+  /** How many distinct phrases of a keyword leaf matched (0 when none). */
+  keywordHits(leaf: number): number;
+  /** The first phrase of a keyword leaf that matched, as written in the rule. */
+  firstKeyword(leaf: number): string;
+  /** Whether another rule (by index) matched; evaluated on demand and memoised. */
+  ruleMatched(index: number): boolean;
+  /** Canonical form of a phone number found in the text (cached by the engine). */
+  normaliseNumber(raw: string): string;
+}
+
+export interface Condition {
+  /** A short description of what matched, or null when the condition does not hold. */
+  test(ctx: MatchContext): string | null;
+  /**
+   * Set by keyword conditions: the condition can only hold when the keyword automaton hit this
+   * leaf, so a rule gated on it is skipped for messages that do not contain its phrases.
+   */
+  readonly keywordLeaf?: number;
+}
+
+export interface CompileContext {
+  readonly normaliser: AddressNormaliser;
+  readonly defaultTimeZone: string;
+  /** The rule being compiled, for messages. */
+  readonly ruleId: string;
+  /** Register phrases (one keyword leaf) in the shared automaton; returns the leaf id. */
+  addKeywordLeaf(phrases: readonly Field[]): number;
+  /** Compile an inline mapping of conditions (all must hold), for all/any/not. */
+  compileConditions(field: Field): Condition;
+  /** A reference to another rule by id, resolved once every file is read. */
+  ruleReference(id: string, field: Field): Condition;
+}
+
+export interface ConditionKind {
+  /** The YAML key. */
+  readonly key: string;
+  /** One line for `spamgate rules kinds` and the docs. */
+  readonly summary: string;
+  compile(field: Field, ctx: CompileContext): Condition;
+}

@@ -1,0 +1,134 @@
+/**
+ * Sender and recipient patterns, for operators and subscribers alike: exact numbers in any
+ * format, number prefixes (`0900*`, `+44900*`), globs (`*BANK*`, `+4477009001??`) and
+ * alphanumeric sender IDs. Compiled into a hash set, a prefix list and a few globs, matched
+ * against the canonical address value, never re-parsed per message.
+ */
+import type { AddressNormaliser } from '../message/address.js';
+import type { Address } from '../message/types.js';
+
+export class PatternError extends Error {}
+
+const NUMBER_PREFIX = /^[+\d][\d\s().-]*\*$/;
+const NUMBER_EXACT = /^[+\d][\d\s().-]*$/;
+const ALNUM = /^[\p{L}\p{N} ._&'-]+$/u;
+const GLOB = /^[\p{L}\p{N}+ ._&'*?-]+$/u;
+const EMAIL_ISH = /^[a-z0-9.!#$%&'*+/=?^_`{|}~?-]*@[a-z0-9*?.-]+$/i;
+
+const EXPECTED =
+  "expected a number (+447700900123, 07700 900123), a prefix (0900*), a glob (*BANK*), a sender ID of 1–11 letters or digits (PRIZEDRAW), or an email address or @domain";
+
+/** Wildcard match with `*` and `?`: linear two-pointer algorithm, no backtracking blow-up. */
+export function globMatch(pattern: string, value: string): boolean {
+  let p = 0;
+  let v = 0;
+  let starP = -1;
+  let starV = 0;
+  while (v < value.length) {
+    const pc = pattern.charCodeAt(p);
+    if (p < pattern.length && (pc === 0x3f || pc === value.charCodeAt(v))) {
+      p++;
+      v++;
+    } else if (p < pattern.length && pc === 0x2a) {
+      starP = p++;
+      starV = v;
+    } else if (starP >= 0) {
+      p = starP + 1;
+      v = ++starV;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern.charCodeAt(p) === 0x2a) p++;
+  return p === pattern.length;
+}
+
+export interface CompiledPattern {
+  readonly kind: 'exact' | 'prefix' | 'glob' | 'domain';
+  /** Canonical text compared against the address value. */
+  readonly value: string;
+  /** As written, for verdict details. */
+  readonly source: string;
+}
+
+/** Parse one pattern as written by a person into canonical form(s). Throws PatternError. */
+export function compilePattern(raw: string, normaliser: AddressNormaliser, maxLength = 64): CompiledPattern[] {
+  const source = raw.trim();
+  if (source === '') throw new PatternError(`empty pattern; ${EXPECTED}`);
+  if (source.length > maxLength) throw new PatternError(`pattern '${source.slice(0, 20)}…' is longer than ${maxLength} characters`);
+
+  if (source.includes('@')) {
+    const lower = source.toLowerCase();
+    if (!EMAIL_ISH.test(lower)) throw new PatternError(`invalid email pattern '${source}'; ${EXPECTED}`);
+    if (lower.startsWith('@')) return [{ kind: 'domain', value: lower.slice(1), source }];
+    return [{ kind: /[*?]/.test(lower) ? 'glob' : 'exact', value: lower, source }];
+  }
+  if (NUMBER_PREFIX.test(source)) {
+    const body = source.slice(0, -1).replace(/[\s().-]/g, '');
+    if (body === '' || body === '+') return [{ kind: 'glob', value: '*', source }];
+    const out: CompiledPattern[] = [];
+    const international = normaliser.internationalPrefix(body);
+    if (international) out.push({ kind: 'prefix', value: international, source });
+    // Short codes and numbers kept in national form still match the digits as written.
+    if (!body.startsWith('+')) out.push({ kind: 'prefix', value: body, source });
+    return out;
+  }
+  if (NUMBER_EXACT.test(source)) {
+    const digits = source.replace(/[^\d]/g, '');
+    if (digits.length < 3 || digits.length > 15) {
+      throw new PatternError(`invalid number '${source}': a number has 3 to 15 digits; ${EXPECTED}`);
+    }
+    const address = normaliser.normalise(source);
+    if (address.kind === 'unknown') throw new PatternError(`invalid number '${source}'; ${EXPECTED}`);
+    return [{ kind: 'exact', value: address.value, source }];
+  }
+  if (/[*?]/.test(source)) {
+    if (!GLOB.test(source)) throw new PatternError(`invalid glob '${source}'; ${EXPECTED}`);
+    const value = /[\p{L}]/u.test(source) ? source.toUpperCase().replace(/\s+/g, '') : source.replace(/[\s().-]/g, '');
+    return [{ kind: 'glob', value, source }];
+  }
+  if (ALNUM.test(source) && /\p{L}/u.test(source)) {
+    const value = source.toUpperCase().replace(/\s+/g, '');
+    if (value.length > 11) {
+      throw new PatternError(`sender ID '${source}' is longer than 11 characters, which SMS does not allow; use a glob such as '${source.slice(0, 8)}*'`);
+    }
+    return [{ kind: 'exact', value, source }];
+  }
+  throw new PatternError(`invalid pattern '${source}'; ${EXPECTED}`);
+}
+
+/** A compiled list of patterns. `match` returns the pattern that matched, as written. */
+export class AddressMatcher {
+  private readonly exact = new Map<string, string>();
+  private readonly prefixes: CompiledPattern[] = [];
+  private readonly globs: CompiledPattern[] = [];
+  private readonly domains: CompiledPattern[] = [];
+
+  constructor(patterns: readonly CompiledPattern[]) {
+    for (const p of patterns) {
+      if (p.kind === 'exact') this.exact.set(p.value, p.source);
+      else if (p.kind === 'prefix') this.prefixes.push(p);
+      else if (p.kind === 'glob') this.globs.push(p);
+      else this.domains.push(p);
+    }
+    // Longest prefix first, so details name the most specific pattern.
+    this.prefixes.sort((a, b) => b.value.length - a.value.length);
+  }
+
+  get size(): number {
+    return this.exact.size + this.prefixes.length + this.globs.length + this.domains.length;
+  }
+
+  match(address: Address): string | undefined {
+    const v = address.value;
+    const exact = this.exact.get(v);
+    if (exact !== undefined) return exact;
+    for (const p of this.prefixes) if (v.startsWith(p.value)) return p.source;
+    for (const p of this.globs) if (globMatch(p.value, v)) return p.source;
+    if (this.domains.length > 0 && address.kind === 'email') {
+      const domain = v.slice(v.indexOf('@') + 1);
+      for (const p of this.domains) if (domain === p.value || domain.endsWith('.' + p.value)) return p.source;
+    }
+    return undefined;
+  }
+}
