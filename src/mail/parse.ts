@@ -1,0 +1,280 @@
+/**
+ * One raw RFC 5322 message to a `MessageInput` for the engine, with mailparser doing the MIME
+ * work (transfer encodings, charsets, encoded words, attachments). HTML is reduced to text here
+ * (see html.ts) and its links collected.
+ *
+ * Two kinds of trouble are told apart:
+ * - `MailParseError`: nothing sensible to score (binary garbage, no header block, parser
+ *   failure, time limit). The scan reports the message id with the reason and goes on.
+ * - defects: the message is damaged but still has content (missing or unclosed MIME
+ *   boundaries, unknown charsets, undecodable bytes). It is scored, and the defects are
+ *   listed with the result, so a damaged message never slips through unscored.
+ */
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { EmailAttachment, EmailFields, MessageInput } from '../message/types.js';
+import { TextDecoder } from 'node:util';
+import { htmlToText } from './html.js';
+
+export class MailParseError extends Error {
+  constructor(
+    readonly messageId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MailParseError';
+  }
+}
+
+export interface ParseOptions {
+  /** Give up on one message after this long (default 10 s). */
+  readonly timeoutMs?: number;
+  /** Keep at most this many characters of body text for rules and tokens (default 256 Ki). */
+  readonly maxTextChars?: number;
+}
+
+export interface ParsedEmail {
+  readonly input: MessageInput & { readonly email: EmailFields };
+  /** Problems found in a message that was still parsed (scored anyway). */
+  readonly defects: string[];
+  /** The Date header as ISO-8601, when it parsed. */
+  readonly date?: string;
+}
+
+const PARSER_OPTIONS = {
+  skipHtmlToText: true,
+  skipTextToHtml: true,
+  skipTextLinks: true,
+  skipImageLinks: true,
+  keepCidLinks: true,
+  checksumAlgo: false,
+  maxHeadSize: 256 * 1024,
+  maxChildNodes: 500,
+} as const;
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_TEXT = 256 * 1024;
+/** Only this much of a message is searched for MIME structure problems. */
+const STRUCTURE_SCAN_BYTES = 4 * 1024 * 1024;
+const HEADER_START = /^[A-Za-z][A-Za-z0-9_.-]{0,99}:/;
+
+// ---- encoded words (RFC 2047) for the raw header values rules look at -------------------------
+
+const ENCODED_WORD = /=\?([^?\s]{1,40})\?([bBqQ])\?([^?\s]*)\?=/g;
+const decoders = new Map<string, TextDecoder | null>();
+
+function decoderFor(charset: string): TextDecoder | null {
+  const key = charset.toLowerCase().replace(/\*.*$/, ''); // RFC 2231 language suffix
+  let d = decoders.get(key);
+  if (d === undefined) {
+    try {
+      d = new TextDecoder(key);
+    } catch {
+      d = null;
+    }
+    decoders.set(key, d);
+  }
+  return d;
+}
+
+export function charsetKnown(charset: string): boolean {
+  return decoderFor(charset) !== null;
+}
+
+export function decodeEncodedWords(value: string): string {
+  if (value.indexOf('=?') < 0) return value;
+  return value
+    .replace(/\?=\s+=\?/g, '?==?') // whitespace between adjacent encoded words is not shown
+    .replace(ENCODED_WORD, (whole, charset: string, enc: string, data: string) => {
+      const d = decoderFor(charset);
+      if (!d) return whole;
+      let bytes: Buffer;
+      if (enc === 'b' || enc === 'B') bytes = Buffer.from(data, 'base64');
+      else {
+        bytes = Buffer.from(
+          data.replace(/_/g, ' ').replace(/=([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+          'latin1',
+        );
+      }
+      return d.decode(bytes);
+    });
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+function firstAddress(obj: AddressObject | AddressObject[] | undefined): string {
+  const list = Array.isArray(obj) ? obj : obj ? [obj] : [];
+  for (const o of list) {
+    for (const v of o.value) {
+      if (v.address) return v.address.trim().toLowerCase();
+      for (const g of v.group ?? []) if (g.address) return g.address.trim().toLowerCase();
+    }
+  }
+  return '';
+}
+
+function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? '' : address.slice(at + 1).replace(/[>\].]+$/, '');
+}
+
+function headerMap(parsed: ParsedMail): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const { key, line } of parsed.headerLines) {
+    if (!key) continue;
+    const colon = line.indexOf(':');
+    const value = decodeEncodedWords(line.slice(colon + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+    const list = map.get(key);
+    if (list) list.push(value);
+    else map.set(key, [value]);
+  }
+  return map;
+}
+
+function countReplacement(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\ufffd'); i >= 0; i = text.indexOf('\ufffd', i + 1)) n++;
+  return n;
+}
+
+/** Where the header block ends (index of the blank line), or -1. */
+function headerEnd(raw: Buffer): number {
+  const a = raw.indexOf('\n\n');
+  const b = raw.indexOf('\r\n\r\n');
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return Math.min(a, b);
+}
+
+/** Reject what is not a message before handing it to the parser. */
+function checkLooksLikeMail(raw: Buffer, id: string): void {
+  if (raw.length === 0) throw new MailParseError(id, 'empty message');
+  let start = 0;
+  while (start < raw.length && (raw[start] === 0x0a || raw[start] === 0x0d)) start++;
+  const firstLine = raw.toString('latin1', start, Math.min(raw.length, start + 200));
+  if (!HEADER_START.test(firstLine)) {
+    throw new MailParseError(id, 'not an email: no header block (binary or garbage data?)');
+  }
+  const end = headerEnd(raw);
+  const head = raw.subarray(0, end < 0 ? Math.min(raw.length, 64 * 1024) : end);
+  let control = 0;
+  for (let i = 0; i < head.length; i++) {
+    const c = head[i]!;
+    if (c === 0 || (c < 0x09) || (c > 0x0d && c < 0x20 && c !== 0x1b)) control++;
+  }
+  if (control > 0 && control * 50 > head.length) {
+    throw new MailParseError(id, `not an email: ${control} control bytes in the header block (binary data?)`);
+  }
+}
+
+/** MIME structure problems mailparser forgives silently: a body that vanishes is worth saying. */
+function structureDefects(raw: Buffer): string[] {
+  const defects: string[] = [];
+  const text = raw.toString('latin1', 0, Math.min(raw.length, STRUCTURE_SCAN_BYTES));
+  const boundaries = new Set<string>();
+  const re = /boundary\s*=\s*(?:"([^"]{1,200})"|([^\s;"]{1,200}))/gi;
+  for (let m = re.exec(text); m; m = re.exec(text)) boundaries.add(m[1] ?? m[2]!);
+  for (const b of boundaries) {
+    const delim = `--${b}`;
+    const first = text.indexOf(delim);
+    // The declaration itself contains the boundary; a delimiter line must start a line.
+    let found = false;
+    let closed = false;
+    for (let i = first; i >= 0; i = text.indexOf(delim, i + 1)) {
+      if (i === 0 || text.charCodeAt(i - 1) === 0x0a) {
+        found = true;
+        if (text.startsWith(`${delim}--`, i)) closed = true;
+      }
+    }
+    if (!found) defects.push(`missing MIME boundary: "${b}" is declared but never appears; body read as plain text`);
+    else if (!closed && raw.length <= STRUCTURE_SCAN_BYTES) defects.push(`truncated: closing MIME boundary "${delim}--" missing`);
+  }
+  const charsets = new Set<string>();
+  const cs = /charset\s*=\s*"?([^\s";]{1,60})/gi;
+  for (let m = cs.exec(text); m; m = cs.exec(text)) {
+    const c = m[1]!.replace(/['"\\]/g, '');
+    // `charset=3D...` is quoted-printable text quoting a header, not a header of this message.
+    if (!/^3d/i.test(c)) charsets.add(c);
+  }
+  for (const c of charsets) if (!charsetKnown(c)) defects.push(`unknown charset "${c}": decoded as best effort`);
+  return defects;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, id: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new MailParseError(id, `parsing took longer than ${ms} ms: gave up`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+// ---- the parser ------------------------------------------------------------------------------
+
+/**
+ * Parse one raw message. Throws `MailParseError` when there is nothing to score; returns the
+ * engine input plus any defects otherwise.
+ */
+export async function parseEmail(raw: Buffer, id: string, options: ParseOptions = {}): Promise<ParsedEmail> {
+  checkLooksLikeMail(raw, id);
+  const maxText = options.maxTextChars ?? DEFAULT_MAX_TEXT;
+  let parsed: ParsedMail;
+  try {
+    parsed = await withTimeout(simpleParser(raw, PARSER_OPTIONS), options.timeoutMs ?? DEFAULT_TIMEOUT_MS, id);
+  } catch (err) {
+    if (err instanceof MailParseError) throw err;
+    throw new MailParseError(id, `cannot parse: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const defects = structureDefects(raw);
+
+  const subject = (parsed.subject ?? '').replace(/\s+/g, ' ').trim();
+  let body = parsed.text ?? '';
+  let fromHtml = false;
+  let linkUrls: string[] = [];
+  if (typeof parsed.html === 'string' && parsed.html.length > 0) {
+    const h = htmlToText(parsed.html);
+    linkUrls = h.hrefs.filter((u) => /^(https?:|ftp:|www\.)/i.test(u));
+    // Spam often pairs a token text part with the real HTML: score the richer of the two.
+    if (body.trim().length === 0 || h.text.length > 2 * body.length + 200) {
+      body = h.text;
+      fromHtml = true;
+    }
+  }
+  if (body.length === 0 && defects.some((d) => d.startsWith('missing MIME boundary'))) {
+    // mailparser drops the body of a multipart without its boundary; read it raw instead.
+    const end = headerEnd(raw);
+    if (end >= 0) body = raw.toString('utf8', end, Math.min(raw.length, end + maxText)).trim();
+  }
+  const bad = countReplacement(body) + countReplacement(subject);
+  if (bad > 0) defects.push(`${bad} byte sequence(s) not valid in the declared charset, shown as U+FFFD`);
+  if (body.length > maxText) body = body.slice(0, maxText);
+
+  const fromAddress = firstAddress(parsed.from);
+  const replyToAddress = firstAddress(parsed.replyTo);
+  const attachments: EmailAttachment[] = parsed.attachments.map((a) => ({
+    filename: a.filename ?? '',
+    contentType: (a.contentType ?? 'application/octet-stream').toLowerCase(),
+    size: a.size ?? a.content.length,
+  }));
+  const date = parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date.toISOString() : undefined;
+  const email: EmailFields = {
+    headers: headerMap(parsed),
+    subject,
+    fromAddress,
+    fromDomain: domainOf(fromAddress),
+    replyToAddress,
+    replyToDomain: domainOf(replyToAddress),
+    linkUrls,
+    attachments,
+    size: raw.length,
+    html: fromHtml,
+  };
+  const input: MessageInput & { email: EmailFields } = {
+    id,
+    channel: 'email',
+    from: fromAddress,
+    to: firstAddress(parsed.to),
+    ...(date ? { time: date } : {}),
+    text: subject.length > 0 ? `${subject}\n${body}` : body,
+    email,
+  };
+  return date ? { input, defects, date } : { input, defects };
+}

@@ -1,0 +1,257 @@
+/**
+ * A pool of worker threads that parse (and score) raw messages, fed from the main thread
+ * through a bounded queue, with results handed back in input order.
+ *
+ * Bounds: at most `queueSize` messages are between the reader and the consumer at any time
+ * (read, in a worker, or waiting for an earlier one to finish), and at most `maxBytesInFlight`
+ * bytes of raw mail, so memory stays flat however big the archive. A worker that hangs past
+ * `hardTimeoutMs` on one batch or dies is replaced; its batch is retried one message at a
+ * time, and a message that kills or hangs a worker on its own is reported as an error.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { ArchiveItem } from './readers.js';
+import { isReadFailure } from './readers.js';
+import type { WorkBatch, WorkerInit, WorkerReply, WorkItem, WorkResult } from './protocol.js';
+
+export interface PoolOptions {
+  /** Default: the number of cores. */
+  readonly workers?: number;
+  /** Messages between reader and consumer (default workers × 256). */
+  readonly queueSize?: number;
+  /** Raw bytes in flight (default 64 MiB); one bigger message still passes alone. */
+  readonly maxBytesInFlight?: number;
+  /** Messages per batch sent to a worker (default 32). */
+  readonly batchSize?: number;
+  /** A batch taking longer than this means a stuck worker (default 60 s + 2 s a message). */
+  readonly hardTimeoutMs?: number;
+  readonly init: WorkerInit;
+  /** The compiled worker script; default: worker.js beside this file. */
+  readonly workerUrl?: URL;
+}
+
+export interface PoolInput<T> {
+  readonly item: ArchiveItem;
+  /** Carried through to the result untouched (labels, sources). */
+  readonly meta: T;
+}
+
+export interface PoolOutput<T> {
+  readonly seq: number;
+  readonly result: WorkResult;
+  readonly meta: T;
+  readonly bytes: number;
+}
+
+interface Slot<T> {
+  readonly seq: number;
+  readonly id: string;
+  readonly meta: T;
+  readonly bytes: number;
+  raw: Uint8Array | null; // kept until the result is in, for retries
+  result: WorkResult | null;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  ready: Promise<void>;
+  outstanding: Map<number, { items: WorkItem[]; sentAt: number }>;
+  dead: boolean;
+}
+
+export class PoolError extends Error {
+  override name = 'PoolError';
+}
+
+export function defaultWorkerCount(): number {
+  return Math.max(1, availableParallelism());
+}
+
+/**
+ * Run every input through the workers; yields outputs in input order. Read failures pass
+ * straight through as error results in their place.
+ */
+export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: PoolOptions): AsyncGenerator<PoolOutput<T>> {
+  const nWorkers = Math.max(1, options.workers ?? defaultWorkerCount());
+  const queueSize = Math.max(nWorkers * 2, options.queueSize ?? nWorkers * 256);
+  const maxBytes = options.maxBytesInFlight ?? 64 * 1024 * 1024;
+  const batchSize = Math.max(1, options.batchSize ?? 32);
+  const batchBytes = 1024 * 1024;
+  const workerUrl = options.workerUrl ?? new URL('./worker.js', import.meta.url);
+
+  const slots = new Map<number, Slot<T>>();
+  let nextSeq = 0;
+  let nextOut = 0;
+  let bytesInFlight = 0;
+  let batchCounter = 0;
+  let fatal: Error | null = null;
+  let wake: (() => void) | null = null;
+  let dirty = false; // something happened since the loop last looked
+  const signal = (): void => {
+    dirty = true;
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  /** Messages to (re)send one at a time after a worker died on their batch. */
+  const retryQueue: WorkItem[] = [];
+  const singles = new Set<number>(); // seqs already retried alone
+
+  const workers: PoolWorker[] = [];
+  const spawn = (): PoolWorker => {
+    const worker = new Worker(workerUrl, { workerData: options.init });
+    const pw: PoolWorker = { worker, ready: Promise.resolve(), outstanding: new Map(), dead: false };
+    pw.ready = new Promise<void>((resolve, reject) => {
+      const onReply = (msg: WorkerReply): void => {
+        if (msg.type === 'ready') resolve();
+        else if (msg.type === 'fatal') {
+          fatal = new PoolError(`scan worker could not start: ${msg.error}`);
+          reject(fatal);
+          signal();
+        } else {
+          const sent = pw.outstanding.get(msg.batch);
+          pw.outstanding.delete(msg.batch);
+          if (!sent) return;
+          for (const r of msg.results) {
+            const slot = slots.get(r.seq);
+            if (slot && !slot.result) {
+              slot.result = r;
+              slot.raw = null;
+            }
+          }
+          signal();
+        }
+      };
+      worker.on('message', onReply);
+    });
+    pw.ready.catch(() => undefined);
+    worker.on('error', (err) => lose(pw, `worker crashed: ${err.message}`));
+    worker.on('exit', (code) => {
+      if (!pw.dead) lose(pw, `worker exited with code ${code}`);
+    });
+    return pw;
+  };
+
+  /** A worker died or hung: replace it and retry its unfinished messages one by one. */
+  const lose = (pw: PoolWorker, why: string): void => {
+    if (pw.dead) return;
+    pw.dead = true;
+    void pw.worker.terminate();
+    for (const { items } of pw.outstanding.values()) {
+      for (const it of items) {
+        const slot = slots.get(it.seq);
+        if (!slot || slot.result) continue;
+        if (items.length === 1 || singles.has(it.seq)) {
+          slot.result = { seq: it.seq, id: it.id, error: `${why} while handling this message; skipped` };
+          slot.raw = null;
+        } else {
+          singles.add(it.seq);
+          retryQueue.push(it);
+        }
+      }
+    }
+    pw.outstanding.clear();
+    const i = workers.indexOf(pw);
+    if (fatal === null) workers[i] = spawn();
+    signal();
+  };
+
+  for (let i = 0; i < nWorkers; i++) workers.push(spawn());
+
+  const hardTimeout = options.hardTimeoutMs;
+  const watchdog = setInterval(() => {
+    const now = Date.now();
+    for (const pw of workers) {
+      for (const { items, sentAt } of pw.outstanding.values()) {
+        const limit = hardTimeout ?? 60_000 + 2_000 * items.length;
+        if (now - sentAt > limit) {
+          lose(pw, `worker stuck for over ${Math.round(limit / 1000)} s`);
+          break;
+        }
+      }
+    }
+  }, 1000);
+  watchdog.unref();
+
+  const send = (items: WorkItem[]): void => {
+    // The least busy live worker; two batches each keeps them fed without hoarding.
+    let best: PoolWorker | undefined;
+    for (const pw of workers) if (!pw.dead && (!best || pw.outstanding.size < best.outstanding.size)) best = pw;
+    if (!best) throw new PoolError('no scan worker left');
+    const batch = batchCounter++;
+    best.outstanding.set(batch, { items, sentAt: Date.now() });
+    const msg: WorkBatch = { type: 'batch', batch, items };
+    // Cloned, not transferred: a reader's Buffer may share its memory with others.
+    best.worker.postMessage(msg);
+  };
+  const busy = (): boolean => workers.every((pw) => pw.dead || pw.outstanding.size >= 2);
+
+  let pending: WorkItem[] = [];
+  let pendingBytes = 0;
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    send(pending);
+    pending = [];
+    pendingBytes = 0;
+  };
+
+  const iterator = inputs[Symbol.asyncIterator]();
+  let sourceDone = false;
+
+  try {
+    await Promise.all(workers.map((w) => w.ready));
+    for (;;) {
+      dirty = false;
+      if (fatal) throw fatal;
+      // Retries first, alone.
+      while (retryQueue.length > 0 && !busy()) send([retryQueue.shift()!]);
+      // Read while there is room.
+      while (!sourceDone && slots.size < queueSize && (bytesInFlight < maxBytes || slots.size === 0) && !(busy() && pending.length >= batchSize)) {
+        const next = await iterator.next();
+        if (next.done) {
+          sourceDone = true;
+          break;
+        }
+        const { item, meta } = next.value;
+        const seq = nextSeq++;
+        if (isReadFailure(item)) {
+          slots.set(seq, { seq, id: item.id, meta, bytes: 0, raw: null, result: { seq, id: item.id, error: item.error } });
+          continue;
+        }
+        const raw = item.raw;
+        slots.set(seq, { seq, id: item.id, meta, bytes: raw.length, raw, result: null });
+        bytesInFlight += raw.length;
+        pending.push({ seq, id: item.id, raw });
+        pendingBytes += raw.length;
+        if ((pending.length >= batchSize || pendingBytes >= batchBytes) && !busy()) flush();
+        if (slots.get(nextOut)?.result) break; // hand out finished results promptly
+      }
+      if (pending.length > 0 && (!busy() || sourceDone)) {
+        if (!busy()) flush();
+      }
+      // Hand out whatever is finished, in order.
+      let progressed = false;
+      for (let s = slots.get(nextOut); s && s.result; s = slots.get(nextOut)) {
+        slots.delete(nextOut);
+        nextOut++;
+        bytesInFlight -= s.bytes;
+        progressed = true;
+        yield { seq: s.seq, result: s.result, meta: s.meta, bytes: s.bytes };
+      }
+      if (sourceDone && slots.size === 0 && pending.length === 0) break;
+      if (progressed) continue;
+      if (!sourceDone && slots.size < queueSize && bytesInFlight < maxBytes && !(busy() && pending.length >= batchSize)) continue;
+      if (dirty) continue;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    clearInterval(watchdog);
+    for (const pw of workers) {
+      pw.dead = true;
+      await pw.worker.terminate();
+    }
+    if (!sourceDone) await iterator.return?.();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Messages between the scan pool (main thread) and its workers. Kept in one file so both
+ * sides agree; everything here survives structured cloning.
+ */
+import type { Action } from '../engine/types.js';
+import type { EngineFlags } from '../cli/common.js';
+import type { MessageInput } from '../message/types.js';
+import type { ParseOptions } from './parse.js';
+
+export type WorkerMode = 'score' | 'parse';
+
+export interface WorkerInit {
+  readonly mode: WorkerMode;
+  readonly engine: EngineFlags;
+  readonly parse: ParseOptions;
+}
+
+export interface WorkItem {
+  readonly seq: number;
+  readonly id: string;
+  readonly raw: Uint8Array;
+}
+
+export interface WorkBatch {
+  readonly type: 'batch';
+  readonly batch: number;
+  readonly items: readonly WorkItem[];
+}
+
+/** What the scan writes for one scored message. */
+export interface ScoredFields {
+  readonly action: Action;
+  readonly score: number;
+  readonly rules: readonly string[];
+  readonly spamProbability?: number;
+  readonly from: string;
+  readonly subject: string;
+  readonly date?: string;
+  readonly defects?: readonly string[];
+}
+
+export type WorkResult =
+  | { readonly seq: number; readonly id: string; readonly scored: ScoredFields }
+  | { readonly seq: number; readonly id: string; readonly input: MessageInput; readonly defects?: readonly string[] }
+  | { readonly seq: number; readonly id: string; readonly error: string };
+
+export type WorkerReply =
+  | { readonly type: 'ready' }
+  | { readonly type: 'fatal'; readonly error: string }
+  | { readonly type: 'results'; readonly batch: number; readonly results: readonly WorkResult[] };
