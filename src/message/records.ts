@@ -3,7 +3,7 @@
  * (`{"id","from","to","time","text","label"}`), from a path or stdin (`-`). Streams line by
  * line; a bad line becomes an error record naming file and line, and reading goes on.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Transform, type TransformCallback } from 'node:stream';
 import { TextDecoder } from 'node:util';
@@ -112,17 +112,20 @@ export async function* readRecords(path: string, options: ReadOptions = {}): Asy
   const name = path === '-' ? 'stdin' : path;
   const maxLine = options.maxLineLength ?? 1024 * 1024;
   // Read bytes, not text, so invalid UTF-8 is reported per line instead of silently replaced.
-  const stream = path === '-' ? process.stdin : createReadStream(path);
-  const lines = createInterface({ input: stream.pipe(new LatinPassThrough()), crlfDelay: Infinity });
+  // Opening first turns a missing or unreadable file into one clear error (code ENOENT, EACCES,
+  // EISDIR) thrown here, instead of an unhandled stream error later.
+  const stream = path === '-' ? process.stdin : createReadStream(path, { fd: openSync(path, 'r') });
+  const bytes = new LatinPassThrough();
+  stream.on('error', (err: Error) => bytes.destroy(err));
+  const lines = createInterface({ input: stream.pipe(bytes), crlfDelay: Infinity });
   let format = options.format ?? 'auto';
   let lineNo = 0;
   for await (const rawLine of lines) {
     lineNo++;
     const id = `${name}:${lineNo}`;
-    const bytes = Buffer.from(rawLine, 'latin1');
     let line: string;
     try {
-      line = STRICT_UTF8.decode(bytes);
+      line = STRICT_UTF8.decode(Buffer.from(rawLine, 'latin1'));
     } catch {
       yield { kind: 'error', id, line: lineNo, error: `${id}: not valid UTF-8` };
       continue;

@@ -83,8 +83,10 @@ export function compilePattern(raw: string, normaliser: AddressNormaliser, maxLe
     return [{ kind: 'exact', value: address.value, source }];
   }
   if (/[*?]/.test(source)) {
-    if (!GLOB.test(source)) throw new PatternError(`invalid glob '${source}'; ${EXPECTED}`);
-    const value = /[\p{L}]/u.test(source) ? source.toUpperCase().replace(/\s+/g, '') : source.replace(/[\s().-]/g, '');
+    // A glob is either over numbers (digits, +, wildcards) or over sender IDs (no +).
+    const hasLetter = /\p{L}/u.test(source);
+    if (!GLOB.test(source) || (hasLetter && source.includes('+'))) throw new PatternError(`invalid glob '${source}'; ${EXPECTED}`);
+    const value = hasLetter ? source.toUpperCase().replace(/\s+/g, '') : source.replace(/[\s().-]/g, '');
     return [{ kind: 'glob', value, source }];
   }
   if (ALNUM.test(source) && /\p{L}/u.test(source)) {

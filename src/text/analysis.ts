@@ -81,6 +81,8 @@ function scriptOf(c: number): Script {
 
 interface CaseAndScript {
   letters: number;
+  /** Latin letters among them. */
+  latin: number;
   upper: number;
   script: Script;
   codePoints: number;
@@ -103,7 +105,7 @@ function measure(text: string): CaseAndScript {
       break;
     }
   }
-  if (ascii) return { letters, upper, script: letters > 0 ? 'latin' : 'none', codePoints: text.length };
+  if (ascii) return { letters, latin: letters, upper, script: letters > 0 ? 'latin' : 'none', codePoints: text.length };
 
   letters = 0;
   upper = 0;
@@ -126,7 +128,7 @@ function measure(text: string): CaseAndScript {
       script = s;
     }
   }
-  return { letters, upper, script, codePoints };
+  return { letters, latin: counts.get('latin') ?? 0, upper, script, codePoints };
 }
 
 // ---- leetspeak ---------------------------------------------------------------------------
@@ -152,6 +154,23 @@ function unleet(token: string): string {
   let out = '';
   for (let i = 0; i < token.length; i++) out += LEET[token[i]!] ?? token[i];
   return out;
+}
+
+/**
+ * SMS-speak puts digits at the ends of words (2nite, every1, up4); obfuscation puts them inside
+ * (fr33, v1agra, c@sh). Only the latter counts as an obfuscation; both are mapped for matching.
+ */
+function looksDeliberate(token: string): boolean {
+  let leet = 0;
+  let inside = false;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (isDigit(c) || isLeetSymbol(c)) {
+      leet++;
+      if (i > 0 && i < token.length - 1) inside = true;
+    }
+  }
+  return inside || leet >= 2;
 }
 
 // ---- tokenizer ---------------------------------------------------------------------------
@@ -259,7 +278,7 @@ export function tokenize(text: string, skip: readonly number[] = []): Tokens {
     }
     const raw = text.slice(starts[t]!, ends[t]!);
     const word = unleet(raw);
-    if (word !== raw) repaired++;
+    if (word !== raw && looksDeliberate(raw)) repaired++;
     words.push(word.indexOf('’') >= 0 ? word.replace(/’/g, "'") : word);
     t++;
   }
@@ -292,7 +311,9 @@ class Analysis implements TextAnalysis {
   constructor(text: string) {
     this.original = text;
     const m = measure(text);
-    const fold = foldText(text, m.script === 'latin' || m.script === 'none');
+    // Look-alikes are mapped in every word when Latin is a large share of the letters: an
+    // all-Cyrillic "Рау" inside an English sentence is disguise, inside Russian it is Russian.
+    const fold = foldText(text, m.letters === 0 || m.latin * 5 >= m.letters * 2);
     this.folded = fold.text;
     const urls = extractUrls(fold.text);
     let skip: number[] = [];
