@@ -1,0 +1,18 @@
+/**
+ * spamgate's embeddable API. The hot path is `createEngine(options).check(message)`:
+ * synchronous, no I/O, a verdict that explains itself.
+ */
+export { createEngine, Engine, DEFAULT_THRESHOLDS, DEFAULT_BAYES_BANDS, type EngineOptions } from './engine/engine.js';
+export type { Action, Reason, Verdict, Thresholds, SpamClassifier, ScoreBand } from './engine/types.js';
+export type { Message, MessageInput, Address, AddressKind, Channel, EmailFields, EmailAttachment } from './message/types.js';
+export { AddressNormaliser, type CountryCode } from './message/address.js';
+export { MessageError } from './message/normalise.js';
+export { readRecords, type InputRecord, type MessageRecord, type ErrorRecord, type Label } from './message/records.js';
+export { analyseText, phraseWords, type TextAnalysis, type Script } from './text/analysis.js';
+export type { UrlInfo } from './text/urls.js';
+export { compileRules, RuleSetBuilder, CompiledRuleSet, type CompiledRule, type RuleHit, type RuleAction, type CompileOptions } from './rules/compile.js';
+export { loadRuleSet, shippedRulesDir } from './rules/load.js';
+export { RuleLoadError, formatProblem, type RuleProblem } from './rules/source.js';
+export { compileSubscriber, parseSubscribersFile, SubscriberRuleError } from './rules/subscriber.js';
+export { SUBSCRIBER_LIMITS, emptySubscriberRules, type SubscriberRules, type QuietWindow } from './rules/subscriber-types.js';
+export { CONDITION_KINDS } from './rules/conditions/index.js';
