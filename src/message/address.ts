@@ -10,7 +10,7 @@ export type { CountryCode };
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const SHORT_CODE = /^\d{3,8}$/;
-const NUMBER_CHARS = /^[+\d][\d\s().-]*$/;
+const NUMBER_CHARS = /^[+(\d][\d\s().-]*$/;
 const ALNUM_SENDER = /^[\p{L}\p{N} ._&'-]{1,20}$/u;
 
 /** Throws when a region is not an ISO 3166 code libphonenumber knows. */
