@@ -417,7 +417,8 @@ async function* readFile(path: string, st: Stats, inMaildir: boolean, explicit: 
   }
   const content = sniffContent(head);
   // Maildir files are one message each, even when they start with a `From ` line.
-  if (inMaildir || content === 'message' || (content === 'mbox' && /\.eml(\.gz)?$/i.test(path))) {
+  // So are `.eml` files whatever they hold: a damaged one is reported, not passed over.
+  if (inMaildir || content === 'message' || /\.eml(\.gz)?$/i.test(path)) {
     if (!inMaildir && options.skip?.(path)) return;
     if (whole) {
       yield { id: path, raw: stripFromLine(whole), source: { path } };

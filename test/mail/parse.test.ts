@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { MailParseError, parseEmail, decodeEncodedWords } from '../../src/mail/parse.js';
+import { htmlToText } from '../../src/mail/html.js';
+
+const FIX = resolve(__dirname, '../fixtures/mail');
+const read = (p: string): Buffer => readFileSync(resolve(FIX, p));
+
+describe('parseEmail', () => {
+  it('decodes encoded-word subjects, addresses, HTML bodies and their links', async () => {
+    const { input, defects, date } = await parseEmail(read('eml/nested/html.eml'), 'x');
+    expect(input.channel).toBe('email');
+    expect(input.email.subject).toBe('You have won £1000');
+    expect(input.email.fromAddress).toBe('winner@prizes.example');
+    expect(input.email.fromDomain).toBe('prizes.example');
+    expect(input.email.replyToDomain).toBe('hotmail.com');
+    expect(input.email.html).toBe(true);
+    expect(input.email.linkUrls).toEqual(['http://claim.prizes.example/now']);
+    expect(input.text).toBe('You have won £1000\nCongratulations! Click here to claim your £1000 cash prize.');
+    expect(input.from).toBe('winner@prizes.example');
+    expect(date).toBe('2002-10-08T09:30:00.000Z');
+    expect(defects).toEqual([]);
+  });
+
+  it('lists attachments with name, type and size, and decodes the text part charset', async () => {
+    const { input } = await parseEmail(read('maildir/cur/1002.host:2,'), 'x');
+    expect(input.email.attachments).toEqual([{ filename: 'report.pdf', contentType: 'application/pdf', size: 15 }]);
+    expect(input.text).toContain('Café receipts');
+    expect(input.email.headers.get('subject')).toEqual(['Report']);
+  });
+
+  it('scores a truncated message but says it was cut short', async () => {
+    const { input, defects } = await parseEmail(read('eml/broken/truncated.eml'), 'x');
+    expect(input.text).toContain('The report is attached');
+    expect(defects).toEqual([expect.stringMatching(/^truncated: closing MIME boundary "--XYZ--" missing/)]);
+  });
+
+  it('reads the body of a multipart message whose boundary never appears', async () => {
+    const { input, defects } = await parseEmail(read('eml/broken/missing-boundary.eml'), 'x');
+    expect(input.text).toContain('Cheap meds here');
+    expect(defects[0]).toMatch(/missing MIME boundary: "never-used"/);
+  });
+
+  it('names an unknown charset and bytes invalid in the declared one', async () => {
+    const unknown = await parseEmail(read('eml/broken/wrong-charset.eml'), 'x');
+    expect(unknown.defects).toContain('unknown charset "x-unknown-charset": decoded as best effort');
+    const bad = await parseEmail(read('eml/broken/bad-utf8.eml'), 'x');
+    expect(bad.defects).toEqual([expect.stringMatching(/^2 byte sequence\(s\) not valid in the declared charset/)]);
+    expect(bad.input.text).toContain('Latin-1 bytes');
+  });
+
+  it('refuses binary garbage with a clear error naming the message', async () => {
+    await expect(parseEmail(read('eml/broken/garbage.eml'), 'g1')).rejects.toThrow(MailParseError);
+    await expect(parseEmail(read('eml/broken/garbage.eml'), 'g1')).rejects.toThrow(/not an email: no header block/);
+    await expect(parseEmail(Buffer.alloc(0), 'g2')).rejects.toThrow(/empty message/);
+    await expect(parseEmail(Buffer.from('Subject: x\n\u0000\u0001\u0002\u0003\n\u0000\u0000'.repeat(3)), 'g3')).rejects.toThrow(/control bytes/);
+  });
+
+  it('gives up on one message after the time limit', async () => {
+    // 0 ms: the limit fires before mailparser can finish even a small message.
+    await expect(parseEmail(read('eml/good.eml'), 't1', { timeoutMs: 0 })).rejects.toThrow(/longer than 0 ms/);
+  });
+
+  it('caps the text handed to rules', async () => {
+    const big = Buffer.from(`From: a@b.example\nSubject: big\n\n${'word '.repeat(100_000)}\n`);
+    const { input } = await parseEmail(big, 'b', { maxTextChars: 1000 });
+    expect(input.text.length).toBeLessThanOrEqual(1000 + 'big\n'.length);
+    expect(input.email.size).toBe(big.length);
+  });
+});
+
+describe('htmlToText', () => {
+  it('keeps visible words, drops scripts and styles, decodes entities, collects hrefs', () => {
+    const r = htmlToText(
+      '<html><head><title>T</title><style>p{color:red}</style><script>var x="<b>no</b>";</script></head>' +
+        '<body><p>Fish &amp; chips&nbsp;&#163;5 &#x20AC;6</p><!-- hidden --><a href="http://a.example/?x=1&amp;y=2">go</a>' +
+        " <a href='https://b.example/'>b</a><area href=http://c.example/></body></html>",
+    );
+    expect(r.text).toBe('Fish & chips £5 €6\ngo b');
+    expect(r.hrefs).toEqual(['http://a.example/?x=1&y=2', 'https://b.example/', 'http://c.example/']);
+  });
+
+  it('does not hide the rest of a document behind an unclosed script', () => {
+    expect(htmlToText('<script>x<p>visible words</p>').text).toContain('visible words');
+  });
+});
+
+describe('decodeEncodedWords', () => {
+  it('joins adjacent encoded words and leaves unknown charsets alone', () => {
+    expect(decodeEncodedWords('=?utf-8?Q?Caf=C3=A9?= =?utf-8?B?IOKCrA==?= ok')).toBe('Café € ok');
+    expect(decodeEncodedWords('=?x-nope?Q?a?=')).toBe('=?x-nope?Q?a?=');
+  });
+});
