@@ -57,6 +57,8 @@ interface PoolWorker {
   ready: Promise<void>;
   outstanding: Map<number, { items: WorkItem[]; sentAt: number }>;
   dead: boolean;
+  /** Carrying a retried message alone: nothing else is sent to it until that is back. */
+  suspect: boolean;
 }
 
 export class PoolError extends Error {
@@ -102,7 +104,7 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
     // A larger young generation: parsing makes many short-lived objects, and the default
     // worker nursery spends a tenth of the time in scavenges.
     const worker = new Worker(workerUrl, { workerData: options.init, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
-    const pw: PoolWorker = { worker, ready: Promise.resolve(), outstanding: new Map(), dead: false };
+    const pw: PoolWorker = { worker, ready: Promise.resolve(), outstanding: new Map(), dead: false, suspect: false };
     pw.ready = new Promise<void>((resolve, reject) => {
       const onReply = (msg: WorkerReply): void => {
         if (msg.type === 'ready') resolve();
@@ -114,6 +116,7 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
           const sent = pw.outstanding.get(msg.batch);
           pw.outstanding.delete(msg.batch);
           if (!sent) return;
+          if (pw.outstanding.size === 0) pw.suspect = false;
           for (const r of msg.results) {
             const slot = slots.get(r.seq);
             if (slot && !slot.result) {
@@ -143,7 +146,8 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
       for (const it of items) {
         const slot = slots.get(it.seq);
         if (!slot || slot.result) continue;
-        if (items.length === 1 || singles.has(it.seq)) {
+        // Blame a message only once it has failed alone; the rest of its batch is retried.
+        if (singles.has(it.seq)) {
           slot.result = { seq: it.seq, id: it.id, error: `${why} while handling this message; skipped` };
           slot.raw = null;
         } else {
@@ -175,18 +179,31 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
   }, 1000);
   watchdog.unref();
 
-  const send = (items: WorkItem[]): void => {
-    // The least busy live worker; two batches each keeps them fed without hoarding.
-    let best: PoolWorker | undefined;
-    for (const pw of workers) if (!pw.dead && (!best || pw.outstanding.size < best.outstanding.size)) best = pw;
-    if (!best) throw new PoolError('no scan worker left');
+  const canTake = (pw: PoolWorker): boolean => !pw.dead && !pw.suspect && pw.outstanding.size < 2;
+  const dispatch = (pw: PoolWorker, items: WorkItem[]): void => {
     const batch = batchCounter++;
-    best.outstanding.set(batch, { items, sentAt: Date.now() });
+    pw.outstanding.set(batch, { items, sentAt: Date.now() });
     const msg: WorkBatch = { type: 'batch', batch, items };
     // Cloned, not transferred: a reader's Buffer may share its memory with others.
-    best.worker.postMessage(msg);
+    pw.worker.postMessage(msg);
   };
-  const busy = (): boolean => workers.every((pw) => pw.dead || pw.outstanding.size >= 2);
+  const send = (items: WorkItem[]): void => {
+    // The least busy worker that can take more; two batches each keeps them fed without hoarding.
+    let best: PoolWorker | undefined;
+    for (const pw of workers) if (canTake(pw) && (!best || pw.outstanding.size < best.outstanding.size)) best = pw;
+    if (!best) throw new PoolError('no scan worker free');
+    dispatch(best, items);
+  };
+  /** A retried message goes alone to an idle worker, so a second failure can only be its own. */
+  const sendRetries = (): void => {
+    while (retryQueue.length > 0) {
+      const idle = workers.find((pw) => !pw.dead && pw.outstanding.size === 0);
+      if (!idle) return;
+      idle.suspect = true;
+      dispatch(idle, [retryQueue.shift()!]);
+    }
+  };
+  const busy = (): boolean => retryQueue.length > 0 || !workers.some(canTake);
 
   let pending: WorkItem[] = [];
   let pendingBytes = 0;
@@ -206,7 +223,7 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
       dirty = false;
       if (fatal) throw fatal;
       // Retries first, alone.
-      while (retryQueue.length > 0 && !busy()) send([retryQueue.shift()!]);
+      sendRetries();
       // Read while there is room.
       while (!sourceDone && slots.size < queueSize && (bytesInFlight < maxBytes || slots.size === 0) && !(busy() && pending.length >= batchSize)) {
         const next = await iterator.next();
