@@ -10,7 +10,7 @@
  *   boundaries, unknown charsets, undecodable bytes). It is scored, and the defects are
  *   listed with the result, so a damaged message never slips through unscored.
  */
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { parseAddressHeader, simpleParser, type AddressObject } from 'mailparser';
 import type { EmailAttachment, EmailFields, MessageInput } from '../message/types.js';
 import { TextDecoder } from 'node:util';
 import { htmlToText } from './html.js';
@@ -25,7 +25,25 @@ export class MailParseError extends Error {
   }
 }
 
+/** What the rest of the parser needs of a parsed message; mailparser's `ParsedMail` fits it. */
+interface MailParts {
+  readonly headerLines: ReadonlyArray<{ readonly key: string; readonly line: string }>;
+  readonly subject?: string | undefined;
+  readonly from?: AddressObject | undefined;
+  readonly replyTo?: AddressObject | undefined;
+  readonly to?: AddressObject | AddressObject[] | undefined;
+  readonly text?: string | undefined;
+  readonly html?: string | false | undefined;
+  readonly attachments: ReadonlyArray<{ readonly filename?: string | undefined; readonly contentType: string; readonly size: number }>;
+}
+
 export interface ParseOptions {
+  /**
+   * Decode simple messages (one text/plain or text/html part, a charset the platform knows, no
+   * attachment) directly instead of through mailparser: the same result, about three times
+   * faster, and most mail is like that. Default true.
+   */
+  readonly fastPath?: boolean;
   /** Give up on one message after this long (default 10 s). */
   readonly timeoutMs?: number;
   /** Keep at most this many characters of body text for rules and tokens (default 256 Ki). */
@@ -117,7 +135,7 @@ function domainOf(address: string): string {
   return at < 0 ? '' : address.slice(at + 1).replace(/[>\].]+$/, '');
 }
 
-function headerMap(parsed: ParsedMail): Map<string, string[]> {
+function headerMap(parsed: MailParts): Map<string, string[]> {
   const map = new Map<string, string[]>();
   for (const { key, line } of parsed.headerLines) {
     if (!key) continue;
@@ -171,8 +189,16 @@ function structureDefects(raw: Buffer): string[] {
   const defects: string[] = [];
   const text = raw.toString('latin1', 0, Math.min(raw.length, STRUCTURE_SCAN_BYTES));
   const boundaries = new Set<string>();
-  const re = /boundary\s*=\s*(?:"([^"]{1,200})"|([^\s;"]{1,200}))/gi;
-  for (let m = re.exec(text); m; m = re.exec(text)) boundaries.add(m[1] ?? m[2]!);
+  // Only Content-Type fields at the start of a line (with their folded continuation lines):
+  // a boundary quoted in a forwarded message's body is not this message's structure.
+  const ctRe = /^content-type:[^\n]*(?:\r?\n[ \t][^\n]*)*/gim;
+  const re = /boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))/i;
+  const ctBlocks: string[] = [];
+  for (let m = ctRe.exec(text); m; m = ctRe.exec(text)) {
+    ctBlocks.push(m[0]);
+    const b = re.exec(m[0]);
+    if (b) boundaries.add(b[1] ?? b[2]!);
+  }
   for (const b of boundaries) {
     const delim = `--${b}`;
     const first = text.indexOf(delim);
@@ -189,14 +215,29 @@ function structureDefects(raw: Buffer): string[] {
     else if (!closed && raw.length <= STRUCTURE_SCAN_BYTES) defects.push(`truncated: closing MIME boundary "${delim}--" missing`);
   }
   const charsets = new Set<string>();
-  const cs = /charset\s*=\s*"?([^\s";]{1,60})/gi;
-  for (let m = cs.exec(text); m; m = cs.exec(text)) {
+  const cs = /charset\s*=\s*"?([^\s";]{1,60})/i;
+  for (const block of ctBlocks) {
+    const m = cs.exec(block);
+    if (!m) continue;
     const c = m[1]!.replace(/['"\\]/g, '');
-    // `charset=3D...` is quoted-printable text quoting a header, not a header of this message.
     if (!/^3d/i.test(c)) charsets.add(c);
   }
   for (const c of charsets) if (!charsetKnown(c)) defects.push(`unknown charset "${c}": decoded as best effort`);
   return defects;
+}
+
+/**
+ * The Date header as ISO-8601, or undefined. mailparser puts "now" in place of a date it cannot
+ * read, which would file old mail under today; here such a message simply has no date.
+ */
+export function parseDate(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const tries = [value, value.replace(/\s*\([^)]*\)\s*$/, ''), value.replace(/\+-(\d{4})/, '-$1'), value.replace(/\s+[A-Za-z][A-Za-z ]+$/, ' +0000')];
+  for (const t of tries) {
+    const ms = Date.parse(t);
+    if (Number.isFinite(ms)) return new Date(ms).toISOString();
+  }
+  return undefined;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, id: string): Promise<T> {
@@ -205,6 +246,87 @@ function withTimeout<T>(promise: Promise<T>, ms: number, id: string): Promise<T>
     timer = setTimeout(() => reject(new MailParseError(id, `parsing took longer than ${ms} ms: gave up`)), ms);
   });
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+// ---- simple messages without mailparser --------------------------------------------------------
+
+// base64 bodies are rare in simple messages and mailparser reads past padding: left to it.
+const SIMPLE_ENCODINGS = new Set(['', '7bit', '8bit', 'binary', 'quoted-printable']);
+const UTF8_NAMES = new Set(['', 'ascii', 'usascii', 'utf8']);
+
+function param(value: string, name: string): string {
+  const m = new RegExp(`;\\s*${name}\\s*=\\s*(?:"([^"]*)"|([^;\\s]*))`, 'i').exec(value);
+  return m ? (m[1] ?? m[2] ?? '') : '';
+}
+
+function decodeQuotedPrintable(body: Buffer): Buffer {
+  // Trailing blanks on a line were added in transport (RFC 2045 6.7): dropped before decoding.
+  const s = body.toString('latin1').replace(/[ \t]+(?=\r?\n|$)/g, '').replace(/=\r?\n/g, '');
+  return Buffer.from(
+    s.replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  );
+}
+
+/**
+ * One text part in a plain header block: decoded here, the way mailparser would (missing,
+ * ASCII and UTF-8 charsets read as UTF-8, CRLF to LF). Null sends the message to mailparser:
+ * multipart, attachments, flowed text, 8-bit headers, charsets the platform does not know.
+ */
+function parseSimple(raw: Buffer): MailParts | null {
+  const end = headerEnd(raw);
+  if (end < 0) return null;
+  for (let i = 0; i < end; i++) if (raw[i]! >= 0x80) return null;
+  const sep = raw[end] === 0x0d ? 4 : 2;
+  const lines = raw.toString('latin1', 0, end).split(/\r?\n/);
+  const headerLines: Array<{ key: string; line: string }> = [];
+  for (const line of lines) {
+    if ((line.startsWith(' ') || line.startsWith('\t')) && headerLines.length > 0) {
+      const last = headerLines[headerLines.length - 1]!;
+      last.line += '\n' + line;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) return null; // not a clean header block: let mailparser judge
+    headerLines.push({ key: line.slice(0, colon).trim().toLowerCase(), line });
+  }
+  const value = (key: string): string | undefined => {
+    const h = headerLines.find((x) => x.key === key);
+    return h ? h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim() : undefined;
+  };
+  const all = (key: string): string[] => headerLines.filter((x) => x.key === key).map((h) => h.line.slice(h.line.indexOf(':') + 1));
+  const ctype = value('content-type') ?? '';
+  const type = (ctype.split(';')[0] ?? '').trim().toLowerCase() || 'text/plain';
+  if (type !== 'text/plain' && type !== 'text/html') return null;
+  if (param(ctype, 'format').toLowerCase() === 'flowed') return null;
+  if (/^\s*attachment/i.test(value('content-disposition') ?? '') || param(value('content-disposition') ?? '', 'filename')) return null;
+  if (param(ctype, 'name')) return null;
+  const encoding = (value('content-transfer-encoding') ?? '').toLowerCase();
+  if (!SIMPLE_ENCODINGS.has(encoding)) return null;
+  const charset = param(ctype, 'charset').replace(/^['"]|['"]$/g, '');
+  const plainName = charset.toLowerCase().replace(/[^a-z0-9]+/g, '');
+  let decoder: TextDecoder | null = null;
+  if (!UTF8_NAMES.has(plainName)) {
+    if (/^utf7|^base64$|^hex$|^(cs)?unicode11utf7/.test(plainName)) return null;
+    decoder = decoderFor(charset);
+    if (!decoder) return null; // mailparser's decoders know more charsets (and we note the defect there)
+  }
+  let body = raw.subarray(end + sep);
+  if (encoding === 'quoted-printable') body = decodeQuotedPrintable(body);
+  const content = (decoder ? decoder.decode(body) : body.toString('utf8')).replace(/\r?\n/g, '\n');
+  const subject = value('subject');
+  const from = all('from');
+  const replyTo = all('reply-to');
+  const to = all('to');
+  return {
+    headerLines,
+    subject: subject === undefined ? undefined : decodeEncodedWords(subject),
+    from: from.length > 0 ? parseAddressHeader(from) : undefined,
+    replyTo: replyTo.length > 0 ? parseAddressHeader(replyTo) : undefined,
+    to: to.length > 0 ? parseAddressHeader(to) : undefined,
+    ...(type === 'text/html' ? { html: content } : { text: content }),
+    attachments: [],
+  };
 }
 
 // ---- the parser ------------------------------------------------------------------------------
@@ -216,14 +338,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number, id: string): Promise<T>
 export async function parseEmail(raw: Buffer, id: string, options: ParseOptions = {}): Promise<ParsedEmail> {
   checkLooksLikeMail(raw, id);
   const maxText = options.maxTextChars ?? DEFAULT_MAX_TEXT;
-  let parsed: ParsedMail;
-  try {
-    parsed = await withTimeout(simpleParser(raw, PARSER_OPTIONS), options.timeoutMs ?? DEFAULT_TIMEOUT_MS, id);
-  } catch (err) {
-    if (err instanceof MailParseError) throw err;
-    throw new MailParseError(id, `cannot parse: ${err instanceof Error ? err.message : String(err)}`);
+  let parsed: MailParts | null = options.fastPath === false ? null : parseSimple(raw);
+  const defects = parsed ? [] : structureDefects(raw);
+  if (!parsed) {
+    try {
+      parsed = await withTimeout(simpleParser(raw, PARSER_OPTIONS), options.timeoutMs ?? DEFAULT_TIMEOUT_MS, id);
+    } catch (err) {
+      if (err instanceof MailParseError) throw err;
+      throw new MailParseError(id, `cannot parse: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
-  const defects = structureDefects(raw);
 
   const subject = (parsed.subject ?? '').replace(/\s+/g, ' ').trim();
   let body = parsed.text ?? '';
@@ -252,11 +376,12 @@ export async function parseEmail(raw: Buffer, id: string, options: ParseOptions 
   const attachments: EmailAttachment[] = parsed.attachments.map((a) => ({
     filename: a.filename ?? '',
     contentType: (a.contentType ?? 'application/octet-stream').toLowerCase(),
-    size: a.size ?? a.content.length,
+    size: a.size,
   }));
-  const date = parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date.toISOString() : undefined;
+  const headers = headerMap(parsed);
+  const date = parseDate(headers.get('date')?.[0]);
   const email: EmailFields = {
-    headers: headerMap(parsed),
+    headers,
     subject,
     fromAddress,
     fromDomain: domainOf(fromAddress),
