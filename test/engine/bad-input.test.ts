@@ -28,10 +28,9 @@ describe('bad rule files are refused with file, line, column and what was expect
   });
 
   it('unknown keys, with a suggestion', () => {
-    expect(problems('rules:\n  - id: X1\n    description: d\n    score: 1\n    kewords: [a]\n')).toEqual([
-      "5:5 rules[0]: unknown key 'kewords' (did you mean 'keywords'?); rule keys: id, description, score, action, enforce, examples; conditions: " +
-        'sender, recipient, sender_kind, channel, keywords, regex, domains, shortener, ip_url, money, number_in_text, length, url_count, caps_ratio, script, obfuscation, time, all, any, not',
-    ]);
+    const p = problems('rules:\n  - id: X1\n    description: d\n    score: 1\n    kewords: [a]\n');
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^5:5 rules\[0\]: unknown key 'kewords' \(did you mean 'keywords'\?\); rule keys: id, description, score, action, enforce, examples; conditions: sender, recipient, /);
     expect(problems('rulez: []\n')[0]).toMatch(/unknown key 'rulez' \(did you mean 'rules'\?\)/);
   });
 
