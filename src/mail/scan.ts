@@ -16,12 +16,13 @@ import type { ParseOptions } from './parse.js';
 import { runPool, type PoolInput } from './pool.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, readArchive, type MessageSource, isReadFailure } from './readers.js';
 import { readDoneIds } from './resume.js';
+import { shippedRulesDir } from '../rules/load.js';
 
 /** An archive path, optionally with the label every message in it carries (for reports and evaluation). */
 export type ArchiveSpec = string | { readonly path: string; readonly label?: Label };
 
 export interface ScanArchivesOptions {
-  /** Rules, subscribers, region, model: the same flags `check` and `scan` take. */
+  /** Rules, subscribers, region, model: the same flags `check` and `scan` take. Without rules, the shipped `rules/email/`. */
   readonly engine?: EngineFlags;
   /** Worker threads (default: the number of cores). */
   readonly workers?: number;
@@ -122,6 +123,20 @@ function totalBytes(specs: readonly ArchiveSpec[]): number | undefined {
   return total;
 }
 
+/**
+ * Mail is scored with the shipped email rules unless rules are named: the SMS rules read
+ * every long email as obfuscated text and every list footer as an opt-out line (on the
+ * SpamAssassin corpus they hold 3.5 % of ham on their own).
+ */
+export function withMailRules(flags: EngineFlags): EngineFlags {
+  if (flags.rules && flags.rules.length > 0) return flags;
+  return { ...flags, rules: [defaultMailRulesDir()] };
+}
+
+export function defaultMailRulesDir(): string {
+  return join(shippedRulesDir(), 'email');
+}
+
 /** Make `dir` a Maildir (cur/, new/, tmp/) if it is not one. */
 function ensureMaildir(dir: string): void {
   for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
@@ -153,7 +168,7 @@ function dropFirstLine(): Transform {
  */
 export async function scanArchives(paths: readonly ArchiveSpec[], options: ScanArchivesOptions = {}): Promise<ScanArchivesResult> {
   const format = options.format ?? 'jsonl';
-  const engine = options.engine ?? {};
+  const engine = withMailRules(options.engine ?? {});
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const onError = options.onError ?? ((id: string, error: string) => process.stderr.write(`spamgate: ${id}: ${error}\n`));
   const spamActions = new Set<Action>(options.spamActions ?? ['quarantine', 'block']);
