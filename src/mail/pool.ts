@@ -101,9 +101,9 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
 
   const workers: PoolWorker[] = [];
   const spawn = (): PoolWorker => {
-    // A larger young generation: parsing makes many short-lived objects, and the default
-    // worker nursery spends a tenth of the time in scavenges.
-    const worker = new Worker(workerUrl, { workerData: options.init, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+    // A fixed 16 MB young generation: measured on the corpus it is as fast as bigger ones and
+    // keeps two workers' heaps well inside the 300 MB budget.
+    const worker = new Worker(workerUrl, { workerData: options.init, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
     const pw: PoolWorker = { worker, ready: Promise.resolve(), outstanding: new Map(), dead: false, suspect: false };
     pw.ready = new Promise<void>((resolve, reject) => {
       const onReply = (msg: WorkerReply): void => {
