@@ -1,25 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CONDITION_KINDS, type ConditionKind } from '../../src/rules/conditions/index.js';
+import { CONDITION_KINDS } from '../../src/rules/conditions/index.js';
 import { EMAIL_CONDITIONS, emailFieldsFromText } from '../../src/rules/conditions/email.js';
 import { compileRules } from '../../src/rules/compile.js';
-import { loadRuleSet } from '../../src/rules/load.js';
+import { loadRuleSet, shippedRulesDir } from '../../src/rules/load.js';
 import { RuleLoadError } from '../../src/rules/source.js';
 import { runRuleExamples } from '../../src/cli/commands/rules.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { parseEmail } from '../../src/mail/parse.js';
 
-// Until the registry lists the email family, register it here so the kinds can be tested.
-for (const k of EMAIL_CONDITIONS) {
-  if (!CONDITION_KINDS.has(k.key)) (CONDITION_KINDS as Map<string, ConditionKind>).set(k.key, k);
-}
-
-// The shipped set lives in rules/email/ once the condition registry lists the email family;
-// until then it is kept here so loading the shipped rules/ does not fail on unknown keys.
-const EMAIL_RULES = existsSync(resolve(__dirname, '../../rules/email/headers.yaml')) ? resolve(__dirname, '../../rules/email') : resolve(__dirname, '../fixtures/mail/email-rules');
+const EMAIL_RULES = resolve(__dirname, '../../rules/email');
 
 describe('shipped email rules', () => {
+  it('are known to the rule language', () => {
+    for (const k of EMAIL_CONDITIONS) expect(CONDITION_KINDS.get(k.key)).toBe(k);
+  });
+
+  it('load together with every other shipped rule', () => {
+    const set = loadRuleSet(shippedRulesDir());
+    expect(set.rules.some((r) => r.id === 'EMAIL_NOT_SPAM_CLAIM')).toBe(true);
+  });
+
   it('load and pass every example', () => {
     const set = loadRuleSet([EMAIL_RULES]);
     const { examples, failures } = runRuleExamples(set);
