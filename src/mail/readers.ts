@@ -527,3 +527,21 @@ export async function* readArchives(paths: readonly string[], options: ReadArchi
 export function archivePath(path: string): string {
   return resolve(path);
 }
+
+/**
+ * Whether `spamgate scan` should read a path as mail rather than as TSV/JSONL message lines:
+ * folders, gzip files of mail, files starting with an mbox `From ` line or with header lines,
+ * and files named `*.mbox`, `*.mbx` or `*.eml`.
+ */
+export async function isMailArchive(path: string): Promise<boolean> {
+  if (path === '-') return false;
+  // By name first: a missing `x.mbox` is then reported by the mail reader, by name.
+  if (/\.(mbox|mbx|eml)(\.gz)?$/i.test(path)) return true;
+  try {
+    if (statSync(path).isDirectory()) return true;
+    const { head } = await sniff(path);
+    return sniffContent(head) !== 'unknown';
+  } catch {
+    return false;
+  }
+}

@@ -15,6 +15,7 @@ import type { MessageInput } from '../message/types.js';
 import type { ParseOptions } from './parse.js';
 import { runPool, type PoolInput } from './pool.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, readArchive, type MessageSource, isReadFailure } from './readers.js';
+export { isMailArchive } from './readers.js';
 import { readDoneIds } from './resume.js';
 import { shippedRulesDir } from '../rules/load.js';
 

@@ -137,3 +137,23 @@ describe('bad trees', () => {
     expect(items).toEqual([{ id: join(FIX, 'eml', 'notes.txt'), error: expect.stringMatching(/not recognised as mail/) }]);
   });
 });
+
+describe('isMailArchive', () => {
+  it('tells mail archives from TSV and JSONL message files', async () => {
+    const { isMailArchive } = await import('../../src/mail/readers.js');
+    const tmp = mkdtempSync(join(tmpdir(), 'spamgate-kind-'));
+    try {
+      writeFileSync(join(tmp, 'a.tsv'), 'ham\tSee you at 6\nspam\tWIN a prize: call 09061701461\n');
+      writeFileSync(join(tmp, 'a.jsonl'), '{"text":"hi","from":"+447700900123"}\n');
+      expect(await isMailArchive(join(tmp, 'a.tsv'))).toBe(false);
+      expect(await isMailArchive(join(tmp, 'a.jsonl'))).toBe(false);
+      expect(await isMailArchive('-')).toBe(false);
+      expect(await isMailArchive(join(FIX, 'sample.mbox.gz'))).toBe(true);
+      expect(await isMailArchive(join(FIX, 'maildir'))).toBe(true);
+      expect(await isMailArchive(join(FIX, 'eml', 'good.eml'))).toBe(true);
+      expect(await isMailArchive(join(tmp, 'missing.mbox'))).toBe(true);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
