@@ -3,9 +3,13 @@
  * registers itself on the program; this file only wires them together.
  */
 import { Command } from 'commander';
+import { classifierSource } from '../bayes/index.js';
 import { registerCheckCommand } from './commands/check.js';
+import { registerEvalCommand } from './commands/eval.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { registerScanCommand } from './commands/scan.js';
+import { registerTrainCommand } from './commands/train.js';
+import { registerClassifierSource } from './common.js';
 
 const program = new Command();
 program
@@ -14,8 +18,12 @@ program
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 
+registerClassifierSource(classifierSource);
+
 registerCheckCommand(program);
 registerScanCommand(program);
 registerRulesCommand(program);
+registerTrainCommand(program);
+registerEvalCommand(program);
 
 await program.parseAsync(process.argv);
