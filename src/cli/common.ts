@@ -9,6 +9,7 @@ import type { SpamClassifier, ScoreBand } from '../engine/types.js';
 import { AddressNormaliser, assertRegion } from '../message/address.js';
 import { loadRuleSet, shippedRulesDir } from '../rules/load.js';
 import { RuleLoadError } from '../rules/source.js';
+import { StoreError } from '../store/db.js';
 import { parseSubscribersFile } from '../rules/subscriber.js';
 import { assertTimeZone } from '../rules/time.js';
 
@@ -95,6 +96,9 @@ export function runCommand<A extends unknown[]>(body: (...args: A) => Promise<nu
       if (typeof code === 'number' && code !== 0) process.exitCode = code;
     } catch (err) {
       if (err instanceof RuleLoadError) {
+        process.stderr.write(`spamgate: ${err.message}\n`);
+        process.exitCode = EXIT_FATAL;
+      } else if (err instanceof StoreError) {
         process.stderr.write(`spamgate: ${err.message}\n`);
         process.exitCode = EXIT_FATAL;
       } else if (err instanceof CliError) {
