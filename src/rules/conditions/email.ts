@@ -116,7 +116,29 @@ function short(value: string, n = 40): string {
 }
 
 interface TextMatcher {
-  test(value: string): string | null;
+  /** `folded` gives the folded form of `value`, computed once per message by the caller. */
+  test(value: string, folded: () => string): string | null;
+}
+
+function fold(value: string): string {
+  return foldText(value.length > 65536 ? value.slice(0, 65536) : value).text;
+}
+
+/** Body and folded forms, once per message however many rules look at them. */
+interface MessageCache {
+  body?: string;
+  foldedBody?: string;
+  foldedSubject?: string;
+}
+const perMessage = new WeakMap<Message, MessageCache>();
+
+function cacheOf(c: MatchContext): MessageCache {
+  let x = perMessage.get(c.message);
+  if (!x) {
+    x = {};
+    perMessage.set(c.message, x);
+  }
+  return x;
 }
 
 /**
@@ -158,9 +180,9 @@ function phraseMatcher(field: Field, what: string): TextMatcher {
     return p;
   });
   return {
-    test(value) {
-      const folded = foldText(value.length > 65536 ? value.slice(0, 65536) : value).text;
-      for (const p of phrases) if (folded.includes(p)) return `${what} contains '${short(p)}'`;
+    test(_value, folded) {
+      const f = folded();
+      for (const p of phrases) if (f.includes(p)) return `${what} contains '${short(p)}'`;
       return null;
     },
   };
@@ -236,7 +258,7 @@ const header: ConditionKind = {
       test: (c) => {
         const e = emailOf(c);
         for (const v of e?.headers.get(name) ?? []) {
-          const d = m.test(v);
+          const d = m.test(v, () => fold(v));
           if (d) return d;
         }
         return null;
@@ -307,7 +329,11 @@ const subject: ConditionKind = {
     return {
       test: (c) => {
         const e = emailOf(c);
-        return e ? m.test(e.subject) : null;
+        if (!e) return null;
+        return m.test(e.subject, () => {
+          const x = cacheOf(c);
+          return (x.foldedSubject ??= fold(e.subject));
+        });
       },
     };
   },
@@ -321,7 +347,10 @@ const body: ConditionKind = {
     return {
       test: (c) => {
         const e = emailOf(c);
-        return e ? m.test(bodyOf(c, e)) : null;
+        if (!e) return null;
+        const x = cacheOf(c);
+        const b = (x.body ??= bodyOf(c, e));
+        return m.test(b, () => (x.foldedBody ??= fold(b)));
       },
     };
   },
