@@ -7,13 +7,13 @@ import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, re
 import { basename, join } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
-import type { EngineFlags } from '../cli/common.js';
+import { CliError, type EngineFlags } from '../cli/common.js';
 import { createResultWriter, ScanSummary, type OutputFormat, type ResultRow } from '../cli/output.js';
 import type { Action } from '../engine/types.js';
 import type { Label } from '../message/records.js';
 import type { MessageInput } from '../message/types.js';
 import type { ParseOptions } from './parse.js';
-import { runPool, type PoolInput } from './pool.js';
+import { PoolError, runPool, type PoolInput } from './pool.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, readArchive, type MessageSource, isReadFailure } from './readers.js';
 export { isMailArchive } from './readers.js';
 import { readDoneIds } from './resume.js';
@@ -136,6 +136,11 @@ export function withMailRules(flags: EngineFlags): EngineFlags {
 
 export function defaultMailRulesDir(): string {
   return join(shippedRulesDir(), 'email');
+}
+
+/** Workers that cannot start (bad rules, no model) are a usage problem: said plainly by the CLI. */
+function asCliError(err: unknown): unknown {
+  return err instanceof PoolError ? new CliError(err.message) : err;
 }
 
 /** Make `dir` a Maildir (cur/, new/, tmp/) if it is not one. */
@@ -308,6 +313,8 @@ export async function scanArchives(paths: readonly ArchiveSpec[], options: ScanA
         bar.update(total !== undefined ? Math.min(bytes, total) : 0, { msgs: count, rate: Math.round(count / secs), spam, errors: summary.errors });
       }
     }
+  } catch (err) {
+    throw asCliError(err);
   } finally {
     if (bar) {
       if (total !== undefined) bar.update(total);
@@ -356,10 +363,14 @@ export async function* labelledArchiveInputs(
     init: { mode: 'parse', engine: {}, parse: options.parse ?? {} },
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
   });
-  for await (const { result, meta } of results) {
-    count++;
-    options.onMessage?.(count);
-    if ('error' in result) onError(result.id, result.error);
-    else if ('input' in result && meta.label) yield { label: meta.label, input: result.input };
+  try {
+    for await (const { result, meta } of results) {
+      count++;
+      options.onMessage?.(count);
+      if ('error' in result) onError(result.id, result.error);
+      else if ('input' in result && meta.label) yield { label: meta.label, input: result.input };
+    }
+  } catch (err) {
+    throw asCliError(err);
   }
 }

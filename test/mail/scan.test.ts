@@ -159,3 +159,15 @@ describe('labelledArchiveInputs', () => {
     ]);
   });
 });
+
+describe('scan set-up problems', () => {
+  it('reports rules that do not load as a plain CLI error, not a crash', async () => {
+    const bad = join(tmp, 'bad-rules');
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(join(bad, 'x.yaml'), 'rules:\n  - id: X_BAD\n    description: d\n    subject_typo: [a]\n    score: 1\n');
+    const { CliError } = await import(resolve(__dirname, '../../dist/src/cli/common.js'));
+    const err = await scan.scanArchives([join(FIX, 'maildir')], { engine: { rules: [bad], bayes: false }, workers: 1, out: sink().out, progress: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as Error).message).toMatch(/scan worker could not start: .*x\.yaml:4:5: .*unknown key 'subject_typo'/s);
+  });
+});
