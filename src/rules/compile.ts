@@ -53,7 +53,13 @@ interface RuleBody {
   readonly conditions: readonly Condition[];
   /** Keyword leaf that gates the rule, or -1. */
   readonly gate: number;
+  /** Channels the rule can match on: bit 1 sms, bit 2 email. */
+  readonly channels: number;
+  /** The rule can only match a text with a link. */
+  readonly needsUrls: boolean;
 }
+
+const CHANNEL_BIT = { sms: 1, email: 2 } as const;
 
 export interface CompileOptions {
   readonly normaliser?: AddressNormaliser;
@@ -147,7 +153,11 @@ export class CompiledRuleSet {
     }
     this.ruleStamp[index] = ev.generation;
     const body = this.bodies[index]!;
-    if (body.gate >= 0 && this.leafStamp[body.gate] !== ev.generation) {
+    if (
+      (body.gate >= 0 && this.leafStamp[body.gate] !== ev.generation) ||
+      (body.channels & CHANNEL_BIT[ev.message.channel]) === 0 ||
+      (body.needsUrls && ev.analysis.urls.length === 0)
+    ) {
       this.ruleState[index] = FALSE;
       return null;
     }
@@ -328,13 +338,19 @@ export class RuleSetBuilder {
       const ctx = this.compileContext(id);
       const conditions: Condition[] = [];
       let gate = -1;
+      let channels = CHANNEL_BIT.sms | CHANNEL_BIT.email;
+      let needsUrls = false;
       for (const [key, field] of entries) {
         const kind = CONDITION_KINDS.get(key);
         if (!kind) continue;
         const c = kind.compile(field, ctx);
         if (c.keywordLeaf !== undefined && gate < 0) gate = c.keywordLeaf;
+        const channel = c.channel ?? kind.channel;
+        if (channel) channels &= CHANNEL_BIT[channel];
+        if (c.needsUrls) needsUrls = true;
         conditions.push(c);
       }
+      if (channels === 0) item.fail(`rule ${id} mixes conditions for sms and for email, so it can never match`);
       if (conditions.length === 0) item.fail(`rule ${id} has no condition; add one of: ${[...CONDITION_KINDS.keys()].join(', ')}`);
       // Cheap conditions first would be nicer, but file order keeps details readable.
       const examples = this.readExamples(f.get('examples'));
@@ -343,7 +359,7 @@ export class RuleSetBuilder {
         index, id, description, score, ...(action ? { action } : {}), enforce, helper,
         file: item.file, line: pos.line, examples,
       });
-      this.bodies.push({ conditions, gate });
+      this.bodies.push({ conditions, gate, channels, needsUrls });
     } catch (err) {
       if (err instanceof ProblemError) this.problems.push(err.problem);
       else throw err;

@@ -80,6 +80,9 @@ function scriptOf(c: number): Script {
 }
 
 interface CaseAndScript {
+  /** Every code unit is printable ASCII, tab or newline. */
+  ascii: boolean;
+  digits: number;
   letters: number;
   /** Latin letters among them. */
   latin: number;
@@ -92,28 +95,33 @@ interface CaseAndScript {
 function measure(text: string): CaseAndScript {
   let letters = 0;
   let upper = 0;
+  let digits = 0;
   let ascii = true;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) {
+    if (c >= 0x61 && c <= 0x7a) {
+      letters++;
+    } else if (c >= 0x41 && c <= 0x5a) {
       letters++;
       upper++;
-    } else if (c >= 0x61 && c <= 0x7a) {
-      letters++;
-    } else if (c >= 0x80) {
+    } else if (c >= 0x30 && c <= 0x39) {
+      digits++;
+    } else if (c >= 0x7f || (c < 0x20 && c !== 0x09 && c !== 0x0a)) {
       ascii = false;
       break;
     }
   }
-  if (ascii) return { letters, latin: letters, upper, script: letters > 0 ? 'latin' : 'none', codePoints: text.length };
+  if (ascii) return { ascii, digits, letters, latin: letters, upper, script: letters > 0 ? 'latin' : 'none', codePoints: text.length };
 
   letters = 0;
   upper = 0;
+  digits = 0;
   let codePoints = 0;
   const counts = new Map<Script, number>();
   for (const ch of text) {
     codePoints++;
     const c = ch.codePointAt(0)!;
+    if (c >= 0x30 && c <= 0x39) digits++;
     if (!/\p{L}/u.test(ch)) continue;
     letters++;
     if (ch !== ch.toLowerCase()) upper++;
@@ -128,7 +136,7 @@ function measure(text: string): CaseAndScript {
       script = s;
     }
   }
-  return { letters, latin: counts.get('latin') ?? 0, upper, script, codePoints };
+  return { ascii: false, digits, letters, latin: counts.get('latin') ?? 0, upper, script, codePoints };
 }
 
 // ---- leetspeak ---------------------------------------------------------------------------
@@ -178,16 +186,21 @@ function looksDeliberate(token: string): boolean {
 /** Scratch buffers for token positions, grown on demand and reused: no allocation per token. */
 let starts = new Int32Array(256);
 let ends = new Int32Array(256);
+/** Per token: bit 1 mixes letters and digits/symbols, bit 2 holds a ’. */
+let flags = new Uint8Array(256);
 
 function ensureCapacity(n: number): void {
   if (n < starts.length) return;
   const size = Math.max(n + 1, starts.length * 2);
   const s = new Int32Array(size);
   const e = new Int32Array(size);
+  const f = new Uint8Array(size);
   s.set(starts);
   e.set(ends);
+  f.set(flags);
   starts = s;
   ends = e;
+  flags = f;
 }
 
 /**
@@ -235,13 +248,23 @@ export function tokenize(text: string, skip: readonly number[] = []): Tokens {
       continue;
     }
     const start = i;
+    // Whether the token mixes letters with digits or leet symbols (only then can it be
+    // leetspeak) and whether it holds a typographic apostrophe: tracked here so plain words
+    // are sliced once and never looked at again.
+    let mixed = 0;
+    let curly = false;
+    mixed |= isDigit(c) ? 2 : 1;
     i++;
     while (i < n) {
       const d = text.charCodeAt(i);
       if (isWordChar(d)) {
+        mixed |= isDigit(d) ? 2 : 1;
         i++;
       } else if ((isLeetSymbol(d) || isApostrophe(d)) && i + 1 < n && isWordChar(text.charCodeAt(i + 1))) {
+        if (isLeetSymbol(d)) mixed |= 2;
+        else if (d === 0x2019) curly = true;
         i += 2;
+        mixed |= isDigit(text.charCodeAt(i - 1)) ? 2 : 1;
       } else {
         break;
       }
@@ -249,6 +272,7 @@ export function tokenize(text: string, skip: readonly number[] = []): Tokens {
     ensureCapacity(count);
     starts[count] = start;
     ends[count] = i;
+    flags[count] = (mixed === 3 ? 1 : 0) | (curly ? 2 : 0);
     count++;
   }
 
@@ -277,9 +301,13 @@ export function tokenize(text: string, skip: readonly number[] = []): Tokens {
       }
     }
     const raw = text.slice(starts[t]!, ends[t]!);
-    const word = unleet(raw);
-    if (word !== raw && looksDeliberate(raw)) repaired++;
-    words.push(word.indexOf('’') >= 0 ? word.replace(/’/g, "'") : word);
+    const f = flags[t]!;
+    let word = raw;
+    if ((f & 1) !== 0) {
+      word = unleet(raw);
+      if (word !== raw && looksDeliberate(raw)) repaired++;
+    }
+    words.push((f & 2) !== 0 ? word.replace(/’/g, "'") : word);
     t++;
   }
   return { words, repaired };
@@ -305,6 +333,7 @@ class Analysis implements TextAnalysis {
   readonly capsRatio: number;
   readonly script: Script;
   readonly obfuscations: number;
+  private readonly digits: number;
   private phones: string[] | undefined;
   private money: string[] | undefined;
 
@@ -313,7 +342,10 @@ class Analysis implements TextAnalysis {
     const m = measure(text);
     // Look-alikes are mapped in every word when Latin is a large share of the letters: an
     // all-Cyrillic "Рау" inside an English sentence is disguise, inside Russian it is Russian.
-    const fold = foldText(text, m.letters === 0 || m.latin * 5 >= m.letters * 2);
+    const fold = m.ascii
+      ? { text: text.toLowerCase(), confusables: 0, invisibles: 0 }
+      : foldText(text, m.letters === 0 || m.latin * 5 >= m.letters * 2);
+    this.digits = m.digits;
     this.folded = fold.text;
     const urls = extractUrls(fold.text);
     let skip: number[] = [];
@@ -333,6 +365,7 @@ class Analysis implements TextAnalysis {
   get phoneNumbers(): readonly string[] {
     if (this.phones === undefined) {
       const found: string[] = [];
+      if (this.digits < 5) return (this.phones = found); // no room for a 5-digit number
       PHONE.lastIndex = 0;
       for (let m = PHONE.exec(this.folded); m !== null; m = PHONE.exec(this.folded)) {
         const digits = m[0].replace(/[^\d]/g, '');

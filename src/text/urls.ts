@@ -82,6 +82,22 @@ export function parseUrl(raw: string): UrlInfo | undefined {
   };
 }
 
+/**
+ * Cheap precheck before the URL regex: a URL needs a dot between a letter or digit and a
+ * letter ("example.com"), or "://". Most SMS only have dots ending sentences.
+ */
+function mayHoldUrl(text: string): boolean {
+  let dot = text.indexOf('.');
+  while (dot > 0) {
+    const before = text.charCodeAt(dot - 1);
+    const after = text.charCodeAt(dot + 1);
+    const alnumBefore = (before >= 0x61 && before <= 0x7a) || (before >= 0x30 && before <= 0x39);
+    if (alnumBefore && after >= 0x61 && after <= 0x7a) return true;
+    dot = text.indexOf('.', dot + 1);
+  }
+  return text.includes('://');
+}
+
 /** A URL with its position in the folded text. */
 export interface FoundUrl extends UrlInfo {
   readonly start: number;
@@ -90,7 +106,7 @@ export interface FoundUrl extends UrlInfo {
 
 /** Every URL in a folded text, with positions. Cheap when there is none: a dot is required. */
 export function extractUrls(folded: string): FoundUrl[] {
-  if (folded.indexOf('.') < 0) return [];
+  if (!mayHoldUrl(folded)) return [];
   const found: FoundUrl[] = [];
   URL_PATTERN.lastIndex = 0;
   for (let m = URL_PATTERN.exec(folded); m !== null; m = URL_PATTERN.exec(folded)) {

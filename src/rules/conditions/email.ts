@@ -506,6 +506,8 @@ const attachmentCount: ConditionKind = {
   },
 };
 
+// Every kind here looks at headers or MIME parts an SMS does not have: marked for email so the
+// compiler never evaluates email rules for SMS.
 export const EMAIL_CONDITIONS: readonly ConditionKind[] = [
   header,
   addressKind('from_address', (e) => e.fromAddress, 'sender'),
@@ -523,5 +525,5 @@ export const EMAIL_CONDITIONS: readonly ConditionKind[] = [
   attachmentType,
   attachmentCount,
   messageSize,
-];
+].map((kind) => ({ ...kind, channel: 'email' as const }));
 

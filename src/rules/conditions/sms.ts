@@ -72,7 +72,7 @@ const channel: ConditionKind = {
   summary: 'message channel: sms or email',
   compile(field) {
     const want = field.oneOf(['sms', 'email'] as const);
-    return { test: (c) => (c.message.channel === want ? `channel ${want}` : null) };
+    return { channel: want, test: (c) => (c.message.channel === want ? `channel ${want}` : null) };
   },
 };
 
@@ -161,6 +161,7 @@ const domains: ConditionKind = {
       set.add(d);
     }
     return {
+      needsUrls: true,
       test: (c) => {
         for (const u of c.analysis.urls) {
           const d = hostInDomains(u.host, set);
@@ -172,13 +173,14 @@ const domains: ConditionKind = {
   },
 };
 
-function flag(key: string, summary: string, test: (c: MatchContext) => string | null): ConditionKind {
+function flag(key: string, summary: string, test: (c: MatchContext) => string | null, linkFlag = false): ConditionKind {
   return {
     key,
     summary,
     compile(field) {
       const want = field.boolean();
       return {
+        needsUrls: linkFlag && want,
         test: (c) => {
           const detail = test(c);
           if (want) return detail;
@@ -192,12 +194,12 @@ function flag(key: string, summary: string, test: (c: MatchContext) => string | 
 const shortener = flag('shortener', 'true: the text links through a URL shortener (bit.ly, tinyurl.com, …)', (c) => {
   const u = c.analysis.urls.find((x) => x.shortener);
   return u ? `link shortener ${u.host}` : null;
-});
+}, true);
 
 const ipUrl = flag('ip_url', 'true: a link uses a bare IP address as host', (c) => {
   const u = c.analysis.urls.find((x) => x.ipHost);
   return u ? `link to IP address ${u.host}` : null;
-});
+}, true);
 
 const money = flag('money', 'true: the text mentions an amount of money (£500, 1000 dollars)', (c) => {
   const m = c.analysis.moneyAmounts[0];
@@ -223,13 +225,14 @@ const numberInText: ConditionKind = {
   },
 };
 
-function numeric(key: string, summary: string, lowest: number, highest: number, measure: (c: MatchContext) => number, label: string): ConditionKind {
+function numeric(key: string, summary: string, lowest: number, highest: number, measure: (c: MatchContext) => number, label: string, countsUrls = false): ConditionKind {
   return {
     key,
     summary,
     compile(field) {
       const r = parseRange(field, lowest, highest);
       return {
+        needsUrls: countsUrls && r.min >= 1,
         test: (c) => {
           const v = measure(c);
           return inRange(r, v) ? `${label} ${Number.isInteger(v) ? v : v.toFixed(2)} (${describeRange(r, highest)})` : null;
@@ -240,7 +243,7 @@ function numeric(key: string, summary: string, lowest: number, highest: number, 
 }
 
 const length = numeric('length', 'text length in characters: N (at least) or { min, max }', 0, Number.MAX_SAFE_INTEGER, (c) => c.analysis.length, 'length');
-const urlCount = numeric('url_count', 'number of links in the text: N (at least) or { min, max }', 0, 10_000, (c) => c.analysis.urls.length, 'links');
+const urlCount = numeric('url_count', 'number of links in the text: N (at least) or { min, max }', 0, 10_000, (c) => c.analysis.urls.length, 'links', true);
 const obfuscation = numeric('obfuscation', 'number of obfuscations undone (look-alikes, invisible characters, leetspeak, spaced letters)', 0, 100_000, (c) => c.analysis.obfuscations, 'obfuscations');
 
 /** Share of capitals only means something with enough letters: "OK" is not shouting. */

@@ -5,7 +5,7 @@
  * it matches. Kinds are grouped by family in this folder and listed in index.ts.
  */
 import type { AddressNormaliser } from '../../message/address.js';
-import type { Message } from '../../message/types.js';
+import type { Channel, Message } from '../../message/types.js';
 import type { TextAnalysis } from '../../text/analysis.js';
 import type { Field } from '../source.js';
 
@@ -31,6 +31,10 @@ export interface Condition {
    * leaf, so a rule gated on it is skipped for messages that do not contain its phrases.
    */
   readonly keywordLeaf?: number;
+  /** The condition can only hold on this channel: rules with it are skipped for the other. */
+  readonly channel?: Channel;
+  /** The condition can only hold when the text has a link: skipped for texts without one. */
+  readonly needsUrls?: boolean;
 }
 
 export interface CompileContext {
@@ -51,5 +55,7 @@ export interface ConditionKind {
   readonly key: string;
   /** One line for `spamgate rules kinds` and the docs. */
   readonly summary: string;
+  /** Every condition of this kind needs this channel (email header kinds, for instance). */
+  readonly channel?: Channel;
   compile(field: Field, ctx: CompileContext): Condition;
 }
