@@ -85,5 +85,11 @@ export interface SubscriberService {
   /** A message sent to the service number: a command, answered with one SMS. */
   handleCommand(from: string, text: string): string;
 
+  /**
+   * Apply rule changes written by other processes (the CLI while a server runs) to this
+   * service's engine; returns how many subscribers changed. Servers call it about twice a second.
+   */
+  refresh(): number;
+
   close(): void;
 }
