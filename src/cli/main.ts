@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { classifierSource } from '../bayes/index.js';
 import { registerCheckCommand } from './commands/check.js';
 import { registerEvalCommand } from './commands/eval.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerTrainCommand } from './commands/train.js';
@@ -25,5 +26,6 @@ registerScanCommand(program);
 registerRulesCommand(program);
 registerTrainCommand(program);
 registerEvalCommand(program);
+registerReportCommand(program);
 
 await program.parseAsync(process.argv);
