@@ -1,0 +1,189 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePrometheusText } from '../../src/server/metrics.js';
+import { call, HAM_TEXT, N1, N2, OPERATOR, SPAM_TEXT, start, SUB1, type Running } from './helpers.js';
+
+describe('HTTP API without a subscriber store', () => {
+  let r: Running;
+  beforeAll(async () => {
+    r = await start({ limits: { maxBodyBytes: 64 * 1024, maxBatch: 20 } });
+  });
+  afterAll(() => r.close());
+
+  it('GET /healthz answers without a token', async () => {
+    const res = await call(r, 'GET', '/healthz', { token: null });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ status: 'ok', subscriberStore: false });
+  });
+
+  it('POST /v1/check returns the verdict, the outcome and the caller id', async () => {
+    const spam = await call(r, 'POST', '/v1/check', { body: { id: 'm1', from: '+447700900999', to: N1, text: SPAM_TEXT } });
+    expect(spam.status).toBe(200);
+    expect(spam.json.id).toBe('m1');
+    expect(spam.json.action).toBe('quarantine');
+    expect(spam.json.outcome).toBe('hold'); // no spam box to keep it in
+    expect(spam.json.reasons.map((x: { rule: string }) => x.rule)).toContain('SMS_PRIZE_CLAIM');
+    const ham = await call(r, 'POST', '/v1/check', { body: { from: '+447700900999', to: N1, text: HAM_TEXT, time: '2026-11-24T10:00:00Z', channel: 'sms' } });
+    expect(ham.json).toMatchObject({ action: 'deliver', outcome: 'deliver' });
+    expect(ham.json.id).toBeUndefined();
+  });
+
+  it('POST /v1/check refuses bad bodies with 400 naming the field', async () => {
+    const cases: Array<[unknown, string, RegExp]> = [
+      [{ from: 1, to: N1, text: 'x' }, 'from', /from: expected a string, got the number 1/],
+      [{ from: 'a', to: N1 }, 'text', /text: required/],
+      [{ from: 'a', to: N1, text: 'x', frm: 'b' }, 'frm', /unknown field/],
+      [{ from: 'a', to: N1, text: 'x', time: 'yesterday' }, 'time', /not ISO-8601/],
+      [{ from: 'a', to: N1, text: 'x', channel: 'fax' }, 'channel', /expected 'sms' or 'email'/],
+      [[1, 2], 'body', /expected an object, got a list/],
+    ];
+    for (const [body, field, message] of cases) {
+      const res = await call(r, 'POST', '/v1/check', { body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.json.error.field).toBe(field);
+      expect(res.json.error.message).toMatch(message);
+      expect(res.json.error.code).toBe('invalid_request');
+    }
+  });
+
+  it('malformed JSON, bad UTF-8, a wrong content type and an empty body are 4xx, not crashes', async () => {
+    const bad = await call(r, 'POST', '/v1/check', { raw: '{"from": "a", ' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('invalid_json');
+    const utf = await call(r, 'POST', '/v1/check', { raw: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) });
+    expect(utf.json.error.message).toMatch(/UTF-8/);
+    const type = await call(r, 'POST', '/v1/check', { raw: 'from=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(type.status).toBe(415);
+    const empty = await call(r, 'POST', '/v1/check', { raw: '' });
+    expect(empty.status).toBe(400);
+    expect(empty.json.error.message).toMatch(/expected an object/);
+    expect((await call(r, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it('POST /v1/check/batch answers in order and reports bad items by index without failing the batch', async () => {
+    const res = await call(r, 'POST', '/v1/check/batch', {
+      body: {
+        messages: [
+          { id: 'a', from: '+447700900999', to: N1, text: SPAM_TEXT },
+          { id: 'b', from: '+447700900999', to: N1, text: HAM_TEXT },
+          { id: 'c', from: '+447700900999', to: N1 },
+          { id: 'd', from: 7, to: N1, text: 'x' },
+          'not a message',
+        ],
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ checked: 2, failed: 3 });
+    const results = res.json.results;
+    expect(results.map((x: { index: number }) => x.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(results[0]).toMatchObject({ id: 'a', action: 'quarantine' });
+    expect(results[1]).toMatchObject({ id: 'b', action: 'deliver' });
+    expect(results[2].error).toEqual({ code: 'invalid_request', message: 'messages[2].text: required', field: 'messages[2].text' });
+    expect(results[3].error.message).toBe('messages[3].from: expected a string, got the number 7');
+    expect(results[4].error.field).toBe('messages[4]');
+  });
+
+  it('POST /v1/check/batch refuses a batch over the limit with 413 and a missing list with 400', async () => {
+    const messages = Array.from({ length: 21 }, () => ({ from: 'a', to: N1, text: 'x' }));
+    const over = await call(r, 'POST', '/v1/check/batch', { body: { messages } });
+    expect(over.status).toBe(413);
+    expect(over.json.error).toMatchObject({ code: 'batch_too_large', field: 'messages' });
+    const missing = await call(r, 'POST', '/v1/check/batch', { body: { message: [] } });
+    expect(missing.status).toBe(400);
+    expect(missing.json.error.field).toBe('message');
+  });
+
+  it('refuses a body over the limit with 413, both by declared length and while streaming', async () => {
+    const big = JSON.stringify({ from: 'a', to: N1, text: 'x'.repeat(70 * 1024) });
+    const declared = await call(r, 'POST', '/v1/check', { raw: big });
+    expect(declared.status).toBe(413);
+    expect(declared.json.error.code).toBe('body_too_large');
+    expect(declared.headers.connection).toBe('close');
+    const chunked = await call(r, 'POST', '/v1/check', { raw: big, headers: { 'transfer-encoding': 'chunked' } });
+    expect(chunked.status).toBe(413);
+    expect((await call(r, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it('answers unknown paths with 404 and wrong methods with 405 and Allow, as JSON', async () => {
+    const nf = await call(r, 'GET', '/v1/nothing');
+    expect(nf.status).toBe(404);
+    expect(nf.json.error.code).toBe('not_found');
+    const na = await call(r, 'GET', '/v1/check');
+    expect(na.status).toBe(405);
+    expect(na.headers.allow).toBe('POST');
+    expect(na.json.error.code).toBe('method_not_allowed');
+  });
+
+  it('authentication: 401 without or with a bad token, 403 for subscriber tokens on operator endpoints', async () => {
+    const none = await call(r, 'POST', '/v1/check', { token: null, body: { from: 'a', to: N1, text: 'x' } });
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
+    const bad = await call(r, 'POST', '/v1/check', { token: OPERATOR + 'x', body: { from: 'a', to: N1, text: 'x' } });
+    expect(bad.status).toBe(401);
+    expect(bad.json.error.message).toMatch(/not valid/);
+    const basic = await call(r, 'GET', '/metrics', { token: null, headers: { authorization: `Basic ${OPERATOR}` } });
+    expect(basic.status).toBe(401);
+    for (const [method, path] of [['POST', '/v1/check'], ['POST', '/v1/check/batch'], ['GET', '/metrics'], ['GET', '/v1/subscribers']]) {
+      const res = await call(r, method!, path!, { token: SUB1, body: { from: 'a', to: N1, text: 'x' } });
+      expect(res.status, `${method} ${path}`).toBe(403);
+    }
+  });
+
+  it('subscriber routes answer 503 when there is no subscriber store, after checking the token', async () => {
+    const res = await call(r, 'GET', `/v1/subscribers/${encodeURIComponent(N1)}/rules`, { token: SUB1 });
+    expect(res.status).toBe(503);
+    expect(res.json.error.code).toBe('no_subscriber_store');
+    const other = await call(r, 'GET', `/v1/subscribers/${encodeURIComponent(N2)}/rules`, { token: SUB1 });
+    expect(other.status).toBe(403);
+  });
+
+  it('GET /metrics parses as Prometheus text and counts messages, rule hits, latency and requests', async () => {
+    const res = await call(r, 'GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const parsed = parsePrometheusText(res.text);
+    const value = (name: string, labels: Record<string, string>) =>
+      parsed.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    expect(parsed.types.get('spamgate_check_duration_seconds')).toBe('histogram');
+    expect(value('spamgate_messages_total', { action: 'quarantine', outcome: 'hold' })).toBeGreaterThanOrEqual(2);
+    expect(value('spamgate_rule_hits_total', { rule: 'SMS_PRIZE_CLAIM' })).toBeGreaterThanOrEqual(2);
+    expect(value('spamgate_check_duration_seconds_count', {})).toBeGreaterThanOrEqual(4);
+    expect(value('spamgate_http_requests_total', { route: '/v1/check', method: 'POST', status: '400' })).toBeGreaterThanOrEqual(6);
+    expect(value('spamgate_http_requests_total', { route: 'unmatched', method: 'GET', status: '404' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps a connection usable across requests and survives garbage on the socket', async () => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(r.base.port, '127.0.0.1');
+      let data = '';
+      socket.on('data', (d) => (data += d.toString()));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+      socket.setTimeout(5000, () => socket.destroy(new Error('no answer')));
+      socket.write('THIS IS NOT HTTP\r\n\r\n');
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
+    expect(reply).toContain('"code":"bad_request"');
+    expect((await call(r, 'GET', '/healthz')).status).toBe(200);
+  });
+});
+
+describe('slow clients', () => {
+  it('a client that never finishes its request gets 408 and its connection closed', async () => {
+    const r = await start({ limits: { requestTimeoutMs: 300, headersTimeoutMs: 300 } });
+    try {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(r.base.port, '127.0.0.1');
+        let data = '';
+        socket.on('data', (d) => (data += d.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+        socket.setTimeout(10_000, () => socket.destroy(new Error('server never timed the request out')));
+        socket.write(`POST /v1/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${OPERATOR}\r\nContent-Length: 100\r\n\r\n{"from":`);
+      });
+      expect(reply).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await r.close();
+    }
+  });
+});
