@@ -64,6 +64,8 @@ export interface CheckResult extends Verdict {
    */
   readonly outcome: 'deliver' | 'quarantined' | 'blocked' | 'hold';
   readonly spamBoxId?: number;
+  /** A message to the service number was a command (X.1242 §9): the SMS to send back, and what it released. */
+  readonly command?: { readonly reply: string; readonly deliver: readonly Record<string, unknown>[] };
 }
 
 function ok(body: unknown, status = 200): Reply {
@@ -101,17 +103,20 @@ export function checkOne(deps: RouteDeps, input: MessageInput): CheckResult {
   let verdict: Verdict;
   let outcome: CheckResult['outcome'];
   let spamBoxId: number | undefined;
+  let command: CheckResult['command'];
   if (deps.service) {
     const r = deps.service.process(input);
     verdict = r.verdict;
     outcome = r.outcome;
     spamBoxId = r.spamBoxId;
+    if (r.command) command = { reply: r.command.reply, deliver: r.command.deliver.map(spamBoxView) };
   } else {
     verdict = deps.engine.check(input);
     outcome = verdict.action === 'block' ? 'blocked' : verdict.action === 'quarantine' ? 'hold' : 'deliver';
   }
   deps.metrics.decision(verdict, outcome, (performance.now() - t0) / 1000);
-  if (deps.logger.isLevelEnabled('debug')) {
+  // The service logs its own decisions; without one, this is the decision log.
+  if (!deps.service && deps.logger.isLevelEnabled('debug')) {
     deps.logger.debug(
       {
         id: input.id,
@@ -132,6 +137,7 @@ export function checkOne(deps: RouteDeps, input: MessageInput): CheckResult {
     ...verdict,
     outcome,
     ...(spamBoxId !== undefined ? { spamBoxId } : {}),
+    ...(command ? { command } : {}),
   };
 }
 
