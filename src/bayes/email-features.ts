@@ -1,0 +1,249 @@
+/**
+ * Header tokens for email (issue 3: "for email also header tokens"). Each kind is a group
+ * that can be switched off, so src/mail/experiment.ts can measure what each group is worth
+ * by cross-validation on the training split. Only email produces these: SMS features are
+ * untouched.
+ *
+ * The ideas are the usual ones of SpamBayes and bogofilter (sender and relay names, message-id
+ * shape, mailer, charset, header names), written for the fields the mail parser gives us.
+ * Headers the receiving side adds at delivery or in the mail store (Return-Path, Delivered-To,
+ * X-Keywords, X-Status, spam-filter verdicts, …) are left out: they say how a message was
+ * collected, not what was sent, and on the SpamAssassin corpus they differ by collection.
+ */
+import type { EmailFields } from '../message/types.js';
+
+export interface EmailFeatureOptions {
+  /** Host domains and IP prefixes of the Received relays (sender side only). */
+  readonly relays: boolean;
+  /** Message-ID shape and domain. */
+  readonly messageId: boolean;
+  /** Which headers are present (names only), e.g. list headers, X-Priority. */
+  readonly headerNames: boolean;
+  /** Charsets and transfer encodings declared. */
+  readonly encoding: boolean;
+  /** Domains of HTML link targets. */
+  readonly links: boolean;
+  /** Recipient shape: how many, undisclosed, same domain as the sender. */
+  readonly recipients: boolean;
+  /** Date header: time-zone shape or missing. */
+  readonly date: boolean;
+  /**
+   * A few header facts as one token each: a reply (In-Reply-To/References), a mailing list
+   * (any List-* header), the X-Priority value, an Organization; and the sender's shape (display
+   * name or not, digits in the local part). Unlike all header names, these are not a dozen
+   * correlated tokens that chi-square would count many times over.
+   */
+  readonly headerFacts: boolean;
+  /** Body words shorter than this are left out (single letters of mangled text are noise in mail). */
+  readonly minWordLength: number;
+  /**
+   * Body tokens: the shared analysis' words (`words`), whitespace-split lower-cased tokens with
+   * their punctuation as SpamBayes takes them (`raw`: "$100", "free!!", "click.here"), or both.
+   */
+  readonly body: 'words' | 'raw' | 'both';
+}
+
+/** Chosen by 5-fold cross-validation on the 70 % training split (docs/mail.md). */
+export const DEFAULT_EMAIL_FEATURES: EmailFeatureOptions = {
+  relays: true,
+  messageId: true,
+  headerNames: false,
+  encoding: true,
+  links: true,
+  recipients: true,
+  date: true,
+  headerFacts: false,
+  minWordLength: 3,
+  body: 'words',
+};
+
+const MAX_WORD = 40;
+/** Received headers beyond this many (oldest) are ignored: bounded cost on hostile input. */
+const MAX_RECEIVED = 12;
+const MAX_HEADER_CHARS = 2048;
+
+/** Added by the receiving side at delivery or in the mail store, not by the sender. */
+const RECEIVER_HEADERS = new Set([
+  'return-path', 'delivered-to', 'delivery-date', 'x-keywords', 'status', 'x-status', 'x-uid',
+  'x-original-to', 'envelope-to', 'x-envelope-to', 'x-envelope-from', 'lines', 'content-length',
+  'received', 'x-imap', 'x-mozilla-status', 'x-mozilla-status2', 'x-evolution',
+]);
+const RECEIVER_PREFIXES = ['x-spam', 'x-virus', 'x-razor', 'x-pyzor', 'x-dcc', 'x-bogosity', 'x-spambayes'];
+
+const HOST = /\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})\b/g;
+const IPV4 = /\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}\b/g;
+/** Second-level names under which registrations sit one level down (co.uk, com.au, …). */
+const SHORT_SLD = /^(?:co|com|net|org|ac|gov|edu|ne|or)$/;
+
+/** The registered part of a host name: example.com, example.co.uk. */
+export function registeredDomain(host: string): string {
+  const labels = host.split('.');
+  if (labels.length <= 2) return host;
+  const take = SHORT_SLD.test(labels[labels.length - 2]!) && labels[labels.length - 1]!.length === 2 ? 3 : 2;
+  return labels.slice(-take).join('.');
+}
+
+function first(email: EmailFields, name: string): string | undefined {
+  const v = email.headers.get(name)?.[0];
+  return v === undefined ? undefined : v.length > MAX_HEADER_CHARS ? v.slice(0, MAX_HEADER_CHARS) : v;
+}
+
+/** Letters to a, digits to 9, runs squeezed: "3D64E94E.8060301" → "9A9A9.9". */
+function shape(s: string): string {
+  return s
+    .slice(0, 64)
+    .replace(/[a-z]+/g, 'a')
+    .replace(/[A-Z]+/g, 'A')
+    .replace(/[0-9]+/g, '9')
+    .slice(0, 24);
+}
+
+function relayTokens(email: EmailFields, add: (token: string) => void): void {
+  const received = email.headers.get('received') ?? [];
+  add(`rcvd:n:${Math.min(received.length, 8)}`);
+  for (let i = 0; i < received.length && i < MAX_RECEIVED; i++) {
+    const value = received[i]!.slice(0, MAX_HEADER_CHARS).toLowerCase();
+    // Only the "from" part says where the message came from; "by" is our own side or the next hop.
+    const by = value.search(/\bby\b/);
+    const from = by > 0 ? value.slice(0, by) : value;
+    for (const m of from.matchAll(HOST)) {
+      const host = m[1]!;
+      if (host === 'localhost' || host.endsWith('.localdomain')) continue;
+      add('rcvd:' + registeredDomain(host));
+    }
+    for (const m of from.matchAll(IPV4)) {
+      if (m[1] === '127') continue;
+      add(`rcvd:ip:${m[1]}.${m[2]}.${m[3]}`);
+      add(`rcvd:ip:${m[1]}.${m[2]}`);
+    }
+    if (/\bunknown\b/.test(from)) add('rcvd:unknown');
+    if (/\bhelo\b/.test(from)) add('rcvd:helo');
+  }
+}
+
+function messageIdTokens(email: EmailFields, add: (token: string) => void): void {
+  const id = first(email, 'message-id');
+  if (id === undefined) {
+    add('mid:none');
+    return;
+  }
+  const m = /<?([^<>@\s]*)@([^<>\s]*)>?/.exec(id.trim());
+  if (!m) {
+    add('mid:bad');
+    return;
+  }
+  add('mid:shape:' + shape(m[1]!));
+  const domain = m[2]!.toLowerCase().replace(/[^a-z0-9.-]/g, '');
+  if (domain.indexOf('.') < 0) add('mid:dom:bare');
+  else {
+    const reg = registeredDomain(domain);
+    add('mid:dom:' + reg);
+    if (email.fromDomain) add(reg === registeredDomain(email.fromDomain) ? 'mid:dom=from' : 'mid:dom!=from');
+  }
+}
+
+function headerNameTokens(email: EmailFields, add: (token: string) => void): void {
+  for (const name of email.headers.keys()) {
+    if (RECEIVER_HEADERS.has(name) || RECEIVER_PREFIXES.some((p) => name.startsWith(p))) continue;
+    add('hdr:' + name.slice(0, MAX_WORD));
+  }
+}
+
+function encodingTokens(email: EmailFields, add: (token: string) => void): void {
+  const type = first(email, 'content-type');
+  const charset = type && /charset\s*=\s*"?([^";\s]+)/i.exec(type);
+  add('charset:' + (charset ? charset[1]!.toLowerCase().slice(0, MAX_WORD) : 'none'));
+  const cte = first(email, 'content-transfer-encoding');
+  if (cte) add('cte:' + cte.trim().toLowerCase().slice(0, MAX_WORD));
+}
+
+function linkTokens(email: EmailFields, add: (token: string) => void): void {
+  for (const u of email.linkUrls.slice(0, 50)) {
+    const host = /^(?:[a-z]+:\/\/)?([^/:?#\s]+)/i.exec(u)?.[1]?.toLowerCase();
+    if (host) add('href:' + registeredDomain(host));
+  }
+  if (email.linkUrls.length > 0) add(`hrefs:${Math.min(email.linkUrls.length, 5)}`);
+}
+
+function recipientTokens(email: EmailFields, add: (token: string) => void): void {
+  const to = first(email, 'to');
+  if (to === undefined) {
+    add('to:none');
+    return;
+  }
+  const count = (to.match(/@/g) ?? []).length;
+  add(`to:n:${Math.min(count, 4)}`);
+  if (/undisclosed|recipient list/i.test(to)) add('to:undisclosed');
+  if (email.headers.has('cc')) add('cc:yes');
+  const domain = /@([a-z0-9.-]+)/i.exec(to)?.[1]?.toLowerCase();
+  if (domain && email.fromDomain) add(registeredDomain(domain) === registeredDomain(email.fromDomain) ? 'to:dom=from' : 'to:dom!=from');
+  if (email.fromAddress && to.toLowerCase().includes(email.fromAddress)) add('to:=from');
+}
+
+function dateTokens(email: EmailFields, add: (token: string) => void): void {
+  const date = first(email, 'date');
+  if (date === undefined) {
+    add('date:none');
+    return;
+  }
+  const zone = /([+-]\d{4}|\b[A-Z]{2,4})\s*(?:\([^)]*\))?\s*$/.exec(date.trim());
+  add('date:zone:' + (zone ? zone[1]! : 'none'));
+}
+
+function headerFactTokens(email: EmailFields, add: (token: string) => void): void {
+  const h = email.headers;
+  if (h.has('in-reply-to') || h.has('references')) add('fact:reply');
+  let list = false;
+  for (const name of h.keys()) if (name.startsWith('list-')) list = true;
+  if (list) add('fact:list');
+  const priority = first(email, 'x-priority');
+  if (priority) add('fact:prio:' + priority.trim().slice(0, 1));
+  if (h.has('organization')) add('fact:org');
+  const from = first(email, 'from');
+  if (from !== undefined) add(/^\s*"?[^"<\s][^<]*<[^>]*>/.test(from) ? 'fact:fromname' : 'fact:fromaddr-only');
+  const local = email.fromAddress.split('@')[0] ?? '';
+  if (/\d{3,}/.test(local)) add('fact:fromdigits');
+}
+
+const RAW_MIN = 3;
+const RAW_MAX = 12;
+
+/**
+ * Whitespace-split tokens of the text, lower-cased, punctuation kept; 3 to 12 characters, longer
+ * ones as a "skip" shape (first character and length in tens), as SpamBayes does.
+ */
+export function collectRawTokens(text: string, add: (token: string) => void): void {
+  const lower = text.toLowerCase();
+  const n = lower.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && lower.charCodeAt(i) <= 0x20) i++;
+    const start = i;
+    while (i < n && lower.charCodeAt(i) > 0x20) i++;
+    const len = i - start;
+    if (len < RAW_MIN) continue;
+    if (len <= RAW_MAX) add('w:' + lower.slice(start, i));
+    else add(`skip:${lower[start]}${Math.floor(len / 10) * 10}`);
+  }
+}
+
+/** The email tokens of a message: the fields the parser gives plus the groups switched on. */
+export function collectEmailFeatures(email: EmailFields, options: EmailFeatureOptions, add: (token: string) => void): void {
+  if (email.fromDomain) add('fromdom:' + email.fromDomain);
+  if (email.replyToDomain && email.replyToDomain !== email.fromDomain) add('replyto:other');
+  for (const w of email.subject.toLowerCase().split(/[^\p{L}\p{N}$£€!]+/u)) if (w) add('subj:' + w.slice(0, MAX_WORD));
+  const mailer = first(email, 'x-mailer') ?? first(email, 'user-agent');
+  if (mailer) add('mailer:' + mailer.toLowerCase().split(/[\s/(]/)[0]);
+  const type = first(email, 'content-type');
+  if (type) add('ctype:' + type.toLowerCase().split(';')[0]!.trim());
+  if (email.html) add('body:html');
+  for (const a of email.attachments) add('attach:' + a.contentType.toLowerCase());
+  if (options.relays) relayTokens(email, add);
+  if (options.messageId) messageIdTokens(email, add);
+  if (options.headerNames) headerNameTokens(email, add);
+  if (options.encoding) encodingTokens(email, add);
+  if (options.links) linkTokens(email, add);
+  if (options.recipients) recipientTokens(email, add);
+  if (options.date) dateTokens(email, add);
+  if (options.headerFacts) headerFactTokens(email, add);
+}
