@@ -21,6 +21,7 @@ import { containsPhrase } from '../rules/keyword-index.js';
 import { compileSubscriber, SubscriberRuleError, type CompiledSubscriber } from '../rules/subscriber.js';
 import type { SubscriberRules } from '../rules/subscriber-types.js';
 import { assertTimeZone, inWindow } from '../rules/time.js';
+import { MemoryVolumeStore, type VolumeStore } from '../rules/volume-store.js';
 import { ACTION_SEVERITY, type Action, type Reason, type ScoreBand, type SpamClassifier, type Thresholds, type Verdict } from './types.js';
 
 export const DEFAULT_THRESHOLDS: Thresholds = { tag: 4, quarantine: 6, block: 12 };
@@ -57,6 +58,11 @@ export interface EngineOptions {
   readonly subscriberBlockAction?: 'quarantine' | 'block';
   /** Characters of text analysed; the rest is ignored and the verdict says `truncated`. Default 256 Ki. */
   readonly maxTextLength?: number;
+  /**
+   * Counters for volume rules (rate, distinct_recipients, campaign); default an in-process
+   * MemoryVolumeStore. Kept across `replaceRules`, so counts survive a reload.
+   */
+  readonly volumeStore?: VolumeStore;
 }
 
 interface SubscriberEntry {
@@ -84,6 +90,8 @@ export class Engine {
   private thresholdsInForce: Thresholds;
   private readonly subscriberBlockAction: Action;
   private readonly maxTextLength: number;
+  /** Volume counters; a verdict from a volume rule depends on the traffic checked before. */
+  readonly volume: VolumeStore;
 
   constructor(options: EngineOptions = {}) {
     this.normaliser = new AddressNormaliser(assertRegion(options.defaultRegion ?? 'GB'));
@@ -97,6 +105,7 @@ export class Engine {
     this.thresholdsInForce = this.resolveThresholds();
     this.subscriberBlockAction = options.subscriberBlockAction ?? 'quarantine';
     this.maxTextLength = options.maxTextLength ?? 256 * 1024;
+    this.volume = options.volumeStore ?? new MemoryVolumeStore();
     const subs = options.subscribers;
     if (subs) {
       const entries = subs instanceof Map ? subs.entries() : Object.entries(subs as Record<string, SubscriberRules>);
@@ -123,6 +132,7 @@ export class Engine {
   /** Swap in a new compiled rule set; checks already running finish with the old one. */
   replaceRules(rules: CompiledRuleSet): void {
     this.ruleSet = rules;
+    this.volume.retain(rules.volume?.names ?? new Set()); // counters no rule reads any more
     this.thresholdsInForce = this.resolveThresholds();
   }
 
@@ -188,7 +198,7 @@ export class Engine {
   }
 
   private decide(message: Message, analysis: TextAnalysis, truncated: boolean): Verdict {
-    const hits = this.ruleSet.evaluate(message, analysis);
+    const hits = this.ruleSet.evaluate(message, analysis, this.volume);
     const reasons: Reason[] = [];
     let score = 0;
     let enforced: Action = 'deliver';

@@ -24,6 +24,13 @@ function toEpoch(time: MessageInput['time']): number {
   return t;
 }
 
+function sourceOf(source: unknown): string {
+  if (typeof source !== 'string' || source.trim() === '' || source.length > 64) {
+    throw new MessageError("field 'source' must be a non-empty string of at most 64 characters (the submitting client)", 'source');
+  }
+  return source.trim();
+}
+
 /** Canonical addresses and an epoch time; throws MessageError naming the bad field. */
 export function normaliseMessage(input: MessageInput, normaliser: AddressNormaliser): Message {
   if (typeof input.text !== 'string') throw new MessageError("field 'text' must be a string", 'text');
@@ -38,6 +45,7 @@ export function normaliseMessage(input: MessageInput, normaliser: AddressNormali
     text: input.text,
     ...(input.id !== undefined ? { id: input.id } : {}),
     ...(input.email ? { email: input.email } : {}),
+    ...(input.source !== undefined ? { source: sourceOf(input.source) } : {}),
   };
   return message;
 }

@@ -56,6 +56,8 @@ export interface MessageInput {
   /** For SMS the text; for email the subject and the body reduced to text. */
   readonly text: string;
   readonly email?: EmailFields;
+  /** The submitting client (ESME system_id, API token name), for per-client volume rules. */
+  readonly source?: string;
 }
 
 /** A normalised message. */
@@ -68,4 +70,6 @@ export interface Message {
   readonly time: number;
   readonly text: string;
   readonly email?: EmailFields;
+  /** The submitting client, trimmed, at most 64 characters; absent when not known. */
+  readonly source?: string;
 }

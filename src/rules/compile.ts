@@ -11,6 +11,8 @@ import { phraseWords } from '../text/analysis.js';
 import type { Action, Thresholds } from '../engine/types.js';
 import { CONDITION_KINDS } from './conditions/index.js';
 import type { CompileContext, Condition, MatchContext } from './conditions/types.js';
+import { VolumePlanBuilder, type VolumePlan } from './conditions/volume.js';
+import { MemoryVolumeStore, type VolumeStore } from './volume-store.js';
 import { KeywordIndex } from './keyword-index.js';
 import { ProblemError, type Field, RuleLoadError, parseSource, suggestion, type RuleProblem } from './source.js';
 import { assertTimeZone, TimeError } from './time.js';
@@ -37,6 +39,8 @@ export interface CompiledRule {
   readonly file: string;
   readonly line: number;
   readonly examples: { readonly match: readonly RuleExample[]; readonly noMatch: readonly RuleExample[] };
+  /** The rule reads volume counters: its verdict depends on the traffic seen before. */
+  readonly volume?: boolean;
 }
 
 export interface RuleHit {
@@ -97,6 +101,10 @@ class Evaluation implements MatchContext {
   normaliseNumber(raw: string): string {
     return this.set.normaliser.normalise(raw).value;
   }
+
+  volumeCount(counter: number): number {
+    return this.set.volume!.value(counter);
+  }
 }
 
 export class CompiledRuleSet {
@@ -123,6 +131,8 @@ export class CompiledRuleSet {
     readonly normaliser: AddressNormaliser,
     readonly thresholds: Partial<Thresholds> | undefined,
     readonly files: readonly string[],
+    /** Volume counters the rules read; undefined when no rule does. */
+    readonly volume?: VolumePlan,
   ) {
     this.rules = rules;
     this.byId = new Map(rules.map((r) => [r.id, r]));
@@ -176,8 +186,12 @@ export class CompiledRuleSet {
     return detail;
   }
 
-  /** Every non-helper rule that matches, in file order. No I/O, no allocation per rule. */
-  evaluate(message: Message, analysis: TextAnalysis): RuleHit[] {
+  /**
+   * Every non-helper rule that matches, in file order. No I/O, no allocation per rule. Volume
+   * counters (if any rule reads them) count the message in `volume` first, once.
+   */
+  evaluate(message: Message, analysis: TextAnalysis, volume?: VolumeStore): RuleHit[] {
+    if (this.volume !== undefined) this.volume.observe(message, analysis, volume);
     const generation = ++this.generation;
     if (generation === 0x7fffffff) this.resetStamps();
     const ev = new Evaluation(message, analysis, this, this.generation);
@@ -219,7 +233,8 @@ export class CompiledRuleSet {
 
   /** Does one rule (helpers included) match this message? For `rules test` and rule stats. */
   matchRule(index: number, message: Message, analysis: TextAnalysis): string | null {
-    this.evaluate(message, analysis);
+    // Each example stands alone: volume counters start empty for it.
+    this.evaluate(message, analysis, this.volume ? new MemoryVolumeStore() : undefined);
     return this.evaluateRule(index, this.current!);
   }
 
@@ -253,6 +268,7 @@ export class RuleSetBuilder {
   private thresholds: Partial<Thresholds> | undefined;
   private thresholdsFrom: string | undefined;
   private readonly files: string[] = [];
+  private readonly volume = new VolumePlanBuilder();
   readonly normaliser: AddressNormaliser;
   private readonly defaultTimeZone: string;
 
@@ -336,6 +352,7 @@ export class RuleSetBuilder {
       }
 
       const ctx = this.compileContext(id);
+      const volumeUses = this.volume.uses;
       const conditions: Condition[] = [];
       let gate = -1;
       let channels = CHANNEL_BIT.sms | CHANNEL_BIT.email;
@@ -353,11 +370,15 @@ export class RuleSetBuilder {
       if (channels === 0) item.fail(`rule ${id} mixes conditions for sms and for email, so it can never match`);
       if (conditions.length === 0) item.fail(`rule ${id} has no condition; add one of: ${[...CONDITION_KINDS.keys()].join(', ')}`);
       // Cheap conditions first would be nicer, but file order keeps details readable.
+      const volume = this.volume.uses > volumeUses;
+      if (volume && f.has('examples')) {
+        f.get('examples')!.fail(`rule ${id} reads volume counters (rate, distinct_recipients, campaign): whether it fires depends on the traffic seen before, which a single example cannot show, so examples are not allowed here; test it with traffic (docs/volume.md)`);
+      }
       const examples = this.readExamples(f.get('examples'));
       const index = this.rules.length;
       this.rules.push({
         index, id, description, score, ...(action ? { action } : {}), enforce, helper,
-        file: item.file, line: pos.line, examples,
+        file: item.file, line: pos.line, examples, ...(volume ? { volume } : {}),
       });
       this.bodies.push({ conditions, gate, channels, needsUrls });
     } catch (err) {
@@ -371,6 +392,7 @@ export class RuleSetBuilder {
       normaliser: this.normaliser,
       defaultTimeZone: this.defaultTimeZone,
       ruleId,
+      volume: this.volume,
       addKeywordLeaf: (phrases) => {
         const leaf = this.leafCount++;
         for (const p of phrases) {
@@ -474,7 +496,7 @@ export class RuleSetBuilder {
     for (const r of this.rules) visit(r.id, []);
 
     if (this.problems.length > 0) throw new RuleLoadError(this.problems);
-    return new CompiledRuleSet(this.rules, this.bodies, this.keywords, this.leafCount, this.normaliser, this.thresholds, this.files);
+    return new CompiledRuleSet(this.rules, this.bodies, this.keywords, this.leafCount, this.normaliser, this.thresholds, this.files, this.volume.build());
   }
 }
 

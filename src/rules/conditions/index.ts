@@ -5,8 +5,9 @@
 import type { ConditionKind } from './types.js';
 import { EMAIL_CONDITIONS } from './email.js';
 import { MESSAGE_CONDITIONS } from './sms.js';
+import { VOLUME_CONDITIONS } from './volume.js';
 
-const FAMILIES: ReadonlyArray<readonly ConditionKind[]> = [MESSAGE_CONDITIONS, EMAIL_CONDITIONS];
+const FAMILIES: ReadonlyArray<readonly ConditionKind[]> = [MESSAGE_CONDITIONS, EMAIL_CONDITIONS, VOLUME_CONDITIONS];
 
 function byKey(kinds: readonly ConditionKind[]): Map<string, ConditionKind> {
   const map = new Map<string, ConditionKind>();

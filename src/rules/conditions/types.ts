@@ -8,6 +8,7 @@ import type { AddressNormaliser } from '../../message/address.js';
 import type { Channel, Message } from '../../message/types.js';
 import type { TextAnalysis } from '../../text/analysis.js';
 import type { Field } from '../source.js';
+import type { VolumePlanBuilder } from './volume.js';
 
 /** What a condition may look at while a message is checked. No I/O, no promises. */
 export interface MatchContext {
@@ -21,6 +22,8 @@ export interface MatchContext {
   ruleMatched(index: number): boolean;
   /** Canonical form of a phone number found in the text (cached by the engine). */
   normaliseNumber(raw: string): string;
+  /** What a volume counter (by index in the rule set's plan) observed for this message. */
+  volumeCount(counter: number): number;
 }
 
 export interface Condition {
@@ -48,6 +51,8 @@ export interface CompileContext {
   compileConditions(field: Field): Condition;
   /** A reference to another rule by id, resolved once every file is read. */
   ruleReference(id: string, field: Field): Condition;
+  /** Volume counters of the rule set: `add` declares one and returns its index. */
+  readonly volume: VolumePlanBuilder;
 }
 
 export interface ConditionKind {

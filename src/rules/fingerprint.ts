@@ -1,0 +1,108 @@
+/**
+ * Near-duplicate fingerprints for campaign detection: texts that differ only in what a sender
+ * changes per recipient (a name, an amount, a reference, a tracking link) get the same keys.
+ *
+ * 1. Normalise: the analysed words (folded, leetspeak undone), any word with a digit becomes
+ *    `#` (runs of them one `#`), and each link becomes its registrable host (`@evil.example`),
+ *    so per-recipient numbers, codes and link paths vanish.
+ * 2. Shingle: the set of words and of adjacent word pairs, hashed to 32 bits.
+ * 3. MinHash: for each of 16 hash functions, the smallest hash over the set. Two texts agree on
+ *    one MinHash value with probability equal to the Jaccard similarity J of their sets.
+ * 4. LSH: 8 bands of 2 values; each band is a key. Two texts share a band with probability J²
+ *    and at least one band with 1 − (1 − J²)⁸. A name changed in a 15-word text leaves
+ *    J ≈ 0.84: J² ≈ 0.7 per band, 0.99995 for some band; unrelated texts (J < 0.1) share a
+ *    given band with probability under 0.01.
+ *
+ * The campaign counter counts distinct recipients per band key and reads the largest band, so
+ * exact copies (after step 1) are counted exactly and edited copies at about J² of their number.
+ * The keys are plain strings computed from the text alone, so proxies side by side sharing a
+ * store count one campaign together.
+ */
+
+/** Fewer distinct words than this is too generic to call a campaign ("ok see you later"). */
+export const MIN_WORDS = 5;
+export const BANDS = 8;
+export const ROWS = 2;
+const HASHES = BANDS * ROWS;
+/** Words looked at: the head of a long text identifies it as well as the whole (bounded cost). */
+const MAX_WORDS = 400;
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** MurmurHash3's finaliser: a bijection on 32 bits that mixes every bit into every other. */
+function fmix32(x: number): number {
+  let h = x;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const SEEDS = Uint32Array.from({ length: HASHES }, (_, i) => fmix32(0x9e3779b9 * (i + 1)));
+const HAS_DIGIT = /\d/;
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/** The registrable part of a host, roughly: the last two labels (three under a 2-letter SLD such as co.uk). */
+function siteOf(host: string): string {
+  if (IPV4.test(host) || host.includes(':')) return 'ip';
+  const labels = host.split('.');
+  const n = labels.length;
+  if (n <= 2) return host;
+  const keep = labels[n - 2]!.length <= 3 && labels[n - 1]!.length === 2 ? 3 : 2;
+  return labels.slice(n - keep).join('.');
+}
+
+/** The normalised tokens a fingerprint is built from (exported for tests and docs). */
+export function fingerprintTokens(words: readonly string[], hosts: readonly string[]): string[] {
+  const out: string[] = [];
+  const limit = Math.min(words.length, MAX_WORDS);
+  for (let i = 0; i < limit; i++) {
+    const w = words[i]!;
+    if (HAS_DIGIT.test(w)) {
+      if (out[out.length - 1] !== '#') out.push('#');
+    } else {
+      out.push(w);
+    }
+  }
+  for (const h of hosts) out.push(`@${siteOf(h)}`);
+  return out;
+}
+
+const shingles = new Uint32Array(2 * MAX_WORDS + 64);
+const mins = new Uint32Array(HASHES);
+
+/**
+ * The LSH band keys of a text, or null when it has too few distinct words to be told apart
+ * from everyday phrases. Synchronous and allocation-light: one scratch buffer per process.
+ */
+export function campaignKeys(words: readonly string[], hosts: readonly string[]): string[] | null {
+  const tokens = fingerprintTokens(words, hosts);
+  const distinct = new Set<string>();
+  for (const t of tokens) if (t !== '#') distinct.add(t);
+  if (distinct.size < MIN_WORDS) return null;
+  let n = 0;
+  let prev = -1;
+  const limit = Math.min(tokens.length, shingles.length >> 1);
+  for (let i = 0; i < limit; i++) {
+    const h = fnv1a(tokens[i]!);
+    shingles[n++] = h;
+    if (prev >= 0) shingles[n++] = fmix32((Math.imul(prev, 31) + h) >>> 0);
+    prev = h;
+  }
+  mins.fill(0xffffffff);
+  for (let i = 0; i < n; i++) {
+    const x = shingles[i]!;
+    for (let k = 0; k < HASHES; k++) {
+      const v = fmix32(x ^ SEEDS[k]!);
+      if (v < mins[k]!) mins[k] = v;
+    }
+  }
+  const keys: string[] = new Array<string>(BANDS);
+  for (let b = 0; b < BANDS; b++) {
+    keys[b] = `${b}:${mins[b * ROWS]!.toString(36)}.${mins[b * ROWS + 1]!.toString(36)}`;
+  }
+  return keys;
+}
