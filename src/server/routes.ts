@@ -346,6 +346,12 @@ export const ROUTES: readonly Route[] = [
       if (ctx.principal.scope === 'subscriber' && ctx.principal.number !== subscriber) {
         throw new HttpError(403, 'forbidden', `this token may only report for ${ctx.principal.number}`, 'subscriber');
       }
+      if (fb.spamBoxId !== undefined && !service.getSpamBoxItem(subscriber, fb.spamBoxId)) {
+        throw new HttpError(404, 'not_found', `no message ${fb.spamBoxId} in the spam box of ${subscriber}`, 'spamBoxId');
+      }
+      if (fb.message && canonicalSubscriber(deps.engine, fb.message.to, 'message.to') !== subscriber) {
+        throw invalid('message.to', `the message was sent to ${fb.message.to}, not to ${subscriber}`);
+      }
       try {
         const result = service.feedback(
           subscriber,
@@ -353,6 +359,11 @@ export const ROUTES: readonly Route[] = [
           fb.spamBoxId !== undefined ? { spamBoxId: fb.spamBoxId } : { input: fb.message! },
           actor(ctx.principal),
         );
+        if (!result.accepted) {
+          // What remains after the checks above is the per-subscriber rate limit (or a refusal we pass on).
+          const limited = /rate/i.test(result.reason ?? '');
+          throw new HttpError(limited ? 429 : 422, limited ? 'rate_limited' : 'feedback_refused', result.reason ?? 'feedback refused');
+        }
         return ok({ subscriber, label: fb.label, ...result });
       } catch (err) {
         rethrow(err, fb.message ? 'message' : '');

@@ -145,7 +145,10 @@ export function readFeedback(body: unknown): FeedbackBody {
   const hasMessage = obj['message'] !== undefined;
   if (hasId === hasMessage) throw invalid('spamBoxId', "give exactly one of 'spamBoxId' (a held message) or 'message' (one that was delivered)");
   if (hasId) return { subscriber, label, spamBoxId: positiveId(obj['spamBoxId'], 'spamBoxId') };
-  return { subscriber, label, message: readMessageInput(obj['message'], 'message') };
+  // The message was sent to the subscriber: `to` may be left out.
+  const message = obj['message'];
+  const withTo = typeof message === 'object' && message !== null && !Array.isArray(message) && !('to' in message) ? { ...message, to: subscriber } : message;
+  return { subscriber, label, message: readMessageInput(withTo, 'message') };
 }
 
 export function positiveId(value: unknown, field: string): number {
