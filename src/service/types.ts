@@ -43,6 +43,20 @@ export interface ProcessResult {
    */
   readonly outcome: 'deliver' | 'quarantined' | 'blocked';
   readonly spamBoxId?: number;
+  /**
+   * Set when the message was a command to the service number: it is consumed, not forwarded
+   * (outcome `deliver` with nothing to deliver to the service number); send `command.reply`
+   * back to the sender and deliver `command.deliver` to them.
+   */
+  readonly command?: CommandResult;
+}
+
+/** What a command sent to the service number did. */
+export interface CommandResult {
+  /** One SMS (at most 160 GSM 03.38 characters) to send back to the sender. */
+  readonly reply: string;
+  /** Held messages the command released: deliver them to the sender after the reply. */
+  readonly deliver: readonly SpamBoxItem[];
 }
 
 export type FeedbackLabel = 'spam' | 'ham';
@@ -84,6 +98,11 @@ export interface SubscriberService {
 
   /** A message sent to the service number: a command, answered with one SMS. */
   handleCommand(from: string, text: string): string;
+  /** As handleCommand, with the messages a RELEASE or NOTSPAM took out of the spam box for delivery. */
+  executeCommand(from: string, text: string): CommandResult;
+
+  /** Set many subscribers' rules at once (import): all validated first, then written in one transaction. */
+  importRules(entries: Iterable<readonly [string, SubscriberRules]>, actor: Actor): number;
 
   /**
    * Apply rule changes written by other processes (the CLI while a server runs) to this

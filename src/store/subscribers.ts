@@ -1,0 +1,388 @@
+/**
+ * The subscriber store on the embedded SQLite database: subscribers and their rules, spam
+ * boxes, feedback, the audit trail and a change sequence other processes follow. WAL mode and
+ * foreign keys come from `openDatabase`; the tables are the `subscribers` component's own,
+ * migrated on open.
+ *
+ * Rules are one JSON document per subscriber rather than a row per rule: a subscriber's rules
+ * are always read and written whole (the engine takes them whole), a change is one row, and
+ * loading a million subscribers is a million rows, not ten million.
+ *
+ * Spam box ids are per subscriber (1, 2, 3… for each), so the numbers a subscriber sees are
+ * small, stable and say nothing about anyone else's traffic.
+ *
+ * Durability: every change is one transaction. With WAL and `synchronous = NORMAL` (the
+ * default) a committed transaction survives the process being killed, but the last few may be
+ * lost if the machine loses power; `synchronous: 'full'` makes each commit wait for fsync.
+ */
+import { openDatabase, migrate, type Db, type Migration } from './db.js';
+import type { Verdict } from '../engine/types.js';
+import type { SubscriberRules } from '../rules/subscriber-types.js';
+import type { Actor, FeedbackLabel, Page, SpamBoxItem } from '../service/types.js';
+import type { AuditEntry, AuditRecord, ChangeSet, NewSpamBoxItem, SpamBoxSummary, StoredFeedback, SubscriberRepository } from './subscriber-repository.js';
+
+export * from './subscriber-repository.js';
+
+const COMPONENT = 'subscribers';
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'subscribers, spam boxes, feedback, audit trail and change sequence',
+    up(db) {
+      db.exec(`
+        CREATE TABLE subscribers (
+          number TEXT PRIMARY KEY,
+          rules TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE subscriber_changes (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          subscriber TEXT NOT NULL,
+          at INTEGER NOT NULL
+        );
+        CREATE TABLE subscriber_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE spambox_owners (
+          subscriber TEXT PRIMARY KEY,
+          last_id INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE spambox (
+          subscriber TEXT NOT NULL REFERENCES spambox_owners(subscriber) ON DELETE CASCADE,
+          id INTEGER NOT NULL,
+          sender TEXT NOT NULL,
+          text TEXT NOT NULL,
+          sent_at INTEGER NOT NULL,
+          stored_at INTEGER NOT NULL,
+          verdict TEXT NOT NULL,
+          message_id TEXT,
+          UNIQUE (subscriber, id)
+        );
+        CREATE INDEX spambox_stored_at ON spambox (stored_at);
+        CREATE TABLE feedback (
+          subscriber TEXT NOT NULL,
+          digest TEXT NOT NULL,
+          label TEXT NOT NULL CHECK (label IN ('spam', 'ham')),
+          at INTEGER NOT NULL,
+          PRIMARY KEY (subscriber, digest)
+        ) WITHOUT ROWID;
+        CREATE TABLE feedback_events (
+          id INTEGER PRIMARY KEY,
+          subscriber TEXT NOT NULL,
+          at INTEGER NOT NULL
+        );
+        CREATE INDEX feedback_events_by_subscriber ON feedback_events (subscriber, at);
+        CREATE TABLE audit (
+          id INTEGER PRIMARY KEY,
+          at INTEGER NOT NULL,
+          actor_kind TEXT NOT NULL,
+          actor TEXT NOT NULL,
+          channel TEXT,
+          subscriber TEXT,
+          action TEXT NOT NULL,
+          detail TEXT
+        );
+        CREATE INDEX audit_by_subscriber ON audit (subscriber, id);
+      `);
+    },
+  },
+];
+
+export const SUBSCRIBERS_SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface SqliteStoreOptions {
+  /** `normal` (default): survives a process crash; `full`: also a power loss, at an fsync a commit. */
+  readonly synchronous?: 'normal' | 'full';
+}
+
+interface SpamBoxRow {
+  subscriber: string;
+  id: number;
+  sender: string;
+  text: string;
+  sent_at: number;
+  stored_at: number;
+  verdict: string;
+  message_id: string | null;
+}
+
+function toItem(row: SpamBoxRow): SpamBoxItem {
+  const item: { -readonly [K in keyof SpamBoxItem]: SpamBoxItem[K] } = {
+    id: row.id,
+    subscriber: row.subscriber,
+    from: row.sender,
+    text: row.text,
+    time: row.sent_at,
+    storedAt: row.stored_at,
+    verdict: JSON.parse(row.verdict) as Verdict,
+  };
+  if (row.message_id !== null) item.messageId = row.message_id;
+  return item;
+}
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/** Rules as stored: only the fields of SubscriberRules, empty lists shared to save memory at a million subscribers. */
+export function parseStoredRules(json: string): SubscriberRules {
+  const r = JSON.parse(json) as Partial<SubscriberRules>;
+  return {
+    block: r.block && r.block.length > 0 ? r.block : EMPTY,
+    allow: r.allow && r.allow.length > 0 ? r.allow : EMPTY,
+    keywords: r.keywords && r.keywords.length > 0 ? r.keywords : EMPTY,
+    quiet: r.quiet && r.quiet.length > 0 ? r.quiet : EMPTY,
+    enabled: r.enabled !== false,
+  };
+}
+
+export function serialiseRules(rules: SubscriberRules): string {
+  return JSON.stringify({ block: rules.block, allow: rules.allow, keywords: rules.keywords, quiet: rules.quiet, enabled: rules.enabled });
+}
+
+function actorName(actor: Actor): { kind: string; name: string; channel: string | null } {
+  return actor.kind === 'operator' ? { kind: 'operator', name: actor.name, channel: null } : { kind: 'subscriber', name: actor.number, channel: actor.channel };
+}
+
+export class SqliteSubscriberStore implements SubscriberRepository {
+  readonly db: Db;
+  private readonly s;
+
+  /** Open (creating and migrating when needed) the subscriber tables in a database file. */
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteSubscriberStore {
+    const db = openDatabase(path);
+    try {
+      if (options.synchronous === 'full') db.pragma('synchronous = FULL');
+      migrate(db, COMPONENT, MIGRATIONS);
+      return new SqliteSubscriberStore(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  private constructor(db: Db) {
+    this.db = db;
+    this.s = {
+      getRules: db.prepare<[string], { rules: string }>('SELECT rules FROM subscribers WHERE number = ?'),
+      putRules: db.prepare(
+        'INSERT INTO subscribers (number, rules, created_at, updated_at) VALUES (?, ?, ?, ?) ' +
+          'ON CONFLICT(number) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at',
+      ),
+      deleteRules: db.prepare('DELETE FROM subscribers WHERE number = ?'),
+      deleteOwner: db.prepare('DELETE FROM spambox_owners WHERE subscriber = ?'),
+      deleteFeedback: db.prepare('DELETE FROM feedback WHERE subscriber = ?'),
+      change: db.prepare('INSERT INTO subscriber_changes (subscriber, at) VALUES (?, ?)'),
+      currentSeq: db.prepare<[], { seq: number | null }>("SELECT seq FROM sqlite_sequence WHERE name = 'subscriber_changes'"),
+      changesSince: db.prepare<[number], { seq: number; subscriber: string }>('SELECT seq, subscriber FROM subscriber_changes WHERE seq > ? ORDER BY seq'),
+      meta: db.prepare<[string], { value: string }>('SELECT value FROM subscriber_meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT INTO subscriber_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      pruneChanges: db.prepare<[number], { seq: number | null }>('SELECT max(seq) AS seq FROM subscriber_changes WHERE at < ?'),
+      deleteChanges: db.prepare('DELETE FROM subscriber_changes WHERE seq <= ?'),
+      list: db.prepare<[number, number], { number: string }>('SELECT number FROM subscribers ORDER BY number LIMIT ? OFFSET ?'),
+      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM subscribers'),
+      nextId: db.prepare<[string], { last_id: number }>(
+        'INSERT INTO spambox_owners (subscriber, last_id) VALUES (?, 1) ON CONFLICT(subscriber) DO UPDATE SET last_id = last_id + 1 RETURNING last_id',
+      ),
+      insertItem: db.prepare('INSERT INTO spambox (subscriber, id, sender, text, sent_at, stored_at, verdict, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      evict: db.prepare(
+        'DELETE FROM spambox WHERE subscriber = ? AND id <= (SELECT id FROM spambox WHERE subscriber = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
+      ),
+      listItems: db.prepare<[string, number, number], SpamBoxRow>('SELECT * FROM spambox WHERE subscriber = ? ORDER BY id DESC LIMIT ? OFFSET ?'),
+      countItems: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM spambox WHERE subscriber = ?'),
+      getItem: db.prepare<[string, number], SpamBoxRow>('SELECT * FROM spambox WHERE subscriber = ? AND id = ?'),
+      deleteItem: db.prepare('DELETE FROM spambox WHERE subscriber = ? AND id = ?'),
+      purge: db.prepare('DELETE FROM spambox WHERE stored_at < ?'),
+      summaryCount: db.prepare<[string, number], { n: number; senders: number }>('SELECT count(*) AS n, count(DISTINCT sender) AS senders FROM spambox WHERE subscriber = ? AND stored_at >= ?'),
+      summarySenders: db.prepare<[string, number, number], { sender: string; n: number }>(
+        'SELECT sender, count(*) AS n FROM spambox WHERE subscriber = ? AND stored_at >= ? GROUP BY sender ORDER BY n DESC, max(id) DESC LIMIT ?',
+      ),
+      getFeedback: db.prepare<[string, string], { label: FeedbackLabel; at: number }>('SELECT label, at FROM feedback WHERE subscriber = ? AND digest = ?'),
+      putFeedback: db.prepare(
+        'INSERT INTO feedback (subscriber, digest, label, at) VALUES (?, ?, ?, ?) ON CONFLICT(subscriber, digest) DO UPDATE SET label = excluded.label, at = excluded.at',
+      ),
+      feedbackEvent: db.prepare('INSERT INTO feedback_events (subscriber, at) VALUES (?, ?)'),
+      countFeedback: db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM feedback_events WHERE subscriber = ? AND at >= ?'),
+      pruneFeedbackEvents: db.prepare('DELETE FROM feedback_events WHERE at < ?'),
+      audit: db.prepare('INSERT INTO audit (at, actor_kind, actor, channel, subscriber, action, detail) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    };
+  }
+
+  loadAll(each: (subscriber: string, rules: SubscriberRules) => void): number {
+    // One read transaction, so the rows and the sequence number agree.
+    return this.db.transaction(() => {
+      const seq = this.currentSeq();
+      const rows = this.db.prepare('SELECT number, rules FROM subscribers').raw().iterate() as IterableIterator<[string, string]>;
+      for (const [number, rules] of rows) each(number, parseStoredRules(rules));
+      return seq;
+    })();
+  }
+
+  getRules(subscriber: string): SubscriberRules | undefined {
+    const row = this.s.getRules.get(subscriber);
+    return row ? parseStoredRules(row.rules) : undefined;
+  }
+
+  private writeAudit(entry: AuditEntry): void {
+    const a = actorName(entry.actor);
+    this.s.audit.run(entry.at, a.kind, a.name, a.channel, entry.subscriber, entry.action, entry.detail ? JSON.stringify(entry.detail) : null);
+  }
+
+  private recordChange(subscriber: string, at: number): number {
+    return Number(this.s.change.run(subscriber, at).lastInsertRowid);
+  }
+
+  putRules(subscriber: string, rules: SubscriberRules, audit: AuditEntry): number {
+    return this.db.transaction(() => {
+      this.s.putRules.run(subscriber, serialiseRules(rules), audit.at, audit.at);
+      this.writeAudit(audit);
+      return this.recordChange(subscriber, audit.at);
+    })();
+  }
+
+  putMany(entries: Iterable<readonly [string, SubscriberRules]>, audit: Omit<AuditEntry, 'subscriber'>): number {
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const [subscriber, rules] of entries) {
+        this.s.putRules.run(subscriber, serialiseRules(rules), audit.at, audit.at);
+        this.recordChange(subscriber, audit.at);
+        n++;
+      }
+      this.writeAudit({ ...audit, subscriber: null, detail: { ...audit.detail, subscribers: n } });
+      return n;
+    })();
+  }
+
+  deleteSubscriber(subscriber: string, audit: AuditEntry): number | undefined {
+    return this.db.transaction(() => {
+      const rules = this.s.deleteRules.run(subscriber).changes;
+      const box = this.s.deleteOwner.run(subscriber).changes; // cascades to the spam box
+      this.s.deleteFeedback.run(subscriber);
+      if (rules === 0 && box === 0) return undefined;
+      this.writeAudit(audit);
+      return this.recordChange(subscriber, audit.at);
+    })();
+  }
+
+  listSubscribers(limit: number, offset: number): Page<string> {
+    return this.db.transaction(() => ({ items: this.s.list.all(limit, offset).map((r) => r.number), total: this.countSubscribers() }))();
+  }
+
+  countSubscribers(): number {
+    return this.s.count.get()!.n;
+  }
+
+  currentSeq(): number {
+    return this.s.currentSeq.get()?.seq ?? 0;
+  }
+
+  changesSince(seq: number): ChangeSet {
+    return this.db.transaction((): ChangeSet => {
+      const prunedThrough = Number(this.s.meta.get('changes_pruned_through')?.value ?? 0);
+      if (seq < prunedThrough) return { kind: 'reload', seq: this.currentSeq() };
+      const rows = this.s.changesSince.all(seq);
+      const subscribers = [...new Set(rows.map((r) => r.subscriber))];
+      return { kind: 'changes', seq: rows.length > 0 ? rows[rows.length - 1]!.seq : seq, subscribers };
+    })();
+  }
+
+  addSpamBoxItem(item: NewSpamBoxItem, capacity: number): { id: number; evicted: number } {
+    return this.db.transaction(() => {
+      const id = this.s.nextId.get(item.subscriber)!.last_id;
+      this.s.insertItem.run(item.subscriber, id, item.from, item.text, item.time, item.storedAt, JSON.stringify(item.verdict), item.messageId ?? null);
+      const evicted = this.s.evict.run(item.subscriber, item.subscriber, capacity).changes;
+      return { id, evicted };
+    })();
+  }
+
+  listSpamBox(subscriber: string, limit: number, offset: number): Page<SpamBoxItem> {
+    return this.db.transaction(() => ({
+      items: this.s.listItems.all(subscriber, limit, offset).map(toItem),
+      total: this.s.countItems.get(subscriber)!.n,
+    }))();
+  }
+
+  getSpamBoxItem(subscriber: string, id: number): SpamBoxItem | undefined {
+    const row = this.s.getItem.get(subscriber, id);
+    return row ? toItem(row) : undefined;
+  }
+
+  takeSpamBoxItem(subscriber: string, id: number, audit: AuditEntry): SpamBoxItem | undefined {
+    return this.db.transaction(() => {
+      const row = this.s.getItem.get(subscriber, id);
+      if (!row) return undefined;
+      this.s.deleteItem.run(subscriber, id);
+      this.writeAudit(audit);
+      return toItem(row);
+    })();
+  }
+
+  deleteSpamBoxItem(subscriber: string, id: number, audit: AuditEntry): boolean {
+    return this.db.transaction(() => {
+      if (this.s.deleteItem.run(subscriber, id).changes === 0) return false;
+      this.writeAudit(audit);
+      return true;
+    })();
+  }
+
+  purgeSpamBox(before: number): number {
+    return this.s.purge.run(before).changes;
+  }
+
+  spamBoxSummary(subscriber: string, since: number, maxSenders: number): SpamBoxSummary {
+    return this.db.transaction(() => {
+      const total = this.s.summaryCount.get(subscriber, since)!;
+      const senders = this.s.summarySenders.all(subscriber, since, maxSenders).map((r) => ({ from: r.sender, count: r.n }));
+      return { count: total.n, senders, senderCount: total.senders };
+    })();
+  }
+
+  getFeedback(subscriber: string, digest: string): StoredFeedback | undefined {
+    return this.s.getFeedback.get(subscriber, digest);
+  }
+
+  countFeedback(subscriber: string, since: number): number {
+    return this.s.countFeedback.get(subscriber, since)!.n;
+  }
+
+  recordFeedback(subscriber: string, digest: string, label: FeedbackLabel, audit: AuditEntry): void {
+    this.db.transaction(() => {
+      this.s.putFeedback.run(subscriber, digest, label, audit.at);
+      this.s.feedbackEvent.run(subscriber, audit.at);
+      this.writeAudit(audit);
+    })();
+  }
+
+  audit(entry: AuditEntry): void {
+    this.writeAudit(entry);
+  }
+
+  listAudit(options: { subscriber?: string; limit: number; offset?: number }): Page<AuditRecord> {
+    const where = options.subscriber !== undefined ? 'WHERE subscriber = ?' : '';
+    const params = options.subscriber !== undefined ? [options.subscriber] : [];
+    type Row = { id: number; at: number; actor_kind: string; actor: string; channel: string | null; subscriber: string | null; action: string; detail: string | null };
+    return this.db.transaction(() => {
+      const rows = this.db.prepare(`SELECT * FROM audit ${where} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...params, options.limit, options.offset ?? 0) as Row[];
+      const total = (this.db.prepare(`SELECT count(*) AS n FROM audit ${where}`).get(...params) as { n: number }).n;
+      const items = rows.map((r): AuditRecord => {
+        const actor: Actor =
+          r.actor_kind === 'operator' ? { kind: 'operator', name: r.actor } : { kind: 'subscriber', number: r.actor, channel: (r.channel ?? 'client') as 'sms' | 'http' | 'client' };
+        return { id: r.id, at: r.at, actor, subscriber: r.subscriber, action: r.action, ...(r.detail ? { detail: JSON.parse(r.detail) as Record<string, unknown> } : {}) };
+      });
+      return { items, total };
+    })();
+  }
+
+  pruneHistory(before: number): void {
+    this.db.transaction(() => {
+      const through = this.s.pruneChanges.get(before)?.seq;
+      if (through != null) {
+        this.s.deleteChanges.run(through);
+        this.s.setMeta.run('changes_pruned_through', String(through));
+      }
+      this.s.pruneFeedbackEvents.run(before);
+    })();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
