@@ -16,7 +16,7 @@ import { compilePattern, PatternError } from '../rules/patterns.js';
 import { compileSubscriber, SubscriberRuleError } from '../rules/subscriber.js';
 import { emptySubscriberRules, type QuietWindow, type SubscriberRules } from '../rules/subscriber-types.js';
 import { defaultDatabasePath } from '../store/db.js';
-import { SqliteSubscriberStore, type SpamBoxSummary, type SubscriberRepository } from '../store/subscribers.js';
+import { serialiseRules, SqliteSubscriberStore, type SpamBoxSummary, type SubscriberRepository } from '../store/subscribers.js';
 import { phraseWords } from '../text/analysis.js';
 import { gsmLength, SMS_SEPTETS, toGsm } from './gsm.js';
 import { DEFAULT_REPLIES, fitList, shown, toSms, type Replies } from './replies.js';
@@ -537,7 +537,7 @@ export class SubscriberServiceImpl implements SubscriberService {
           this.engine.setSubscriber(number, null);
           changed++;
         }
-      } else if (had === undefined || JSON.stringify(had) !== JSON.stringify(rules)) {
+      } else if (had === undefined || serialiseRules(had) !== serialiseRules(rules)) {
         this.engine.setSubscriber(number, rules, { trusted: true });
         changed++;
       }

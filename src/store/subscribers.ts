@@ -134,6 +134,46 @@ export function parseStoredRules(json: string): SubscriberRules {
   };
 }
 
+/**
+ * Rules kept as their stored JSON until first read: loading a million subscribers parses none
+ * of them, and a subscriber who never gets a message costs a short string, not a tree of arrays.
+ */
+class StoredRules implements SubscriberRules {
+  private json: string;
+  private parsed: SubscriberRules | undefined;
+
+  constructor(json: string) {
+    this.json = json;
+  }
+
+  private get value(): SubscriberRules {
+    if (this.parsed === undefined) {
+      this.parsed = parseStoredRules(this.json);
+      this.json = '';
+    }
+    return this.parsed;
+  }
+
+  get block(): readonly string[] {
+    return this.value.block;
+  }
+  get allow(): readonly string[] {
+    return this.value.allow;
+  }
+  get keywords(): readonly string[] {
+    return this.value.keywords;
+  }
+  get quiet(): SubscriberRules['quiet'] {
+    return this.value.quiet;
+  }
+  get enabled(): boolean {
+    return this.value.enabled;
+  }
+  toJSON(): SubscriberRules {
+    return this.value;
+  }
+}
+
 export function serialiseRules(rules: SubscriberRules): string {
   return JSON.stringify({ block: rules.block, allow: rules.allow, keywords: rules.keywords, quiet: rules.quiet, enabled: rules.enabled });
 }
@@ -211,7 +251,7 @@ export class SqliteSubscriberStore implements SubscriberRepository {
     return this.db.transaction(() => {
       const seq = this.currentSeq();
       const rows = this.db.prepare('SELECT number, rules FROM subscribers').raw().iterate() as IterableIterator<[string, string]>;
-      for (const [number, rules] of rows) each(number, parseStoredRules(rules));
+      for (const [number, rules] of rows) each(number, new StoredRules(rules));
       return seq;
     })();
   }
