@@ -3,7 +3,7 @@
  * in "skeleton" form (leetspeak undone, s.p.a.c.e.d letters joined), URLs, phone numbers, money
  * amounts and a few properties. Computed once per message; the rarely used parts lazily.
  */
-import { foldText, isLatinLetter } from './fold.js';
+import { foldText } from './fold.js';
 import { extractUrls, type UrlInfo } from './urls.js';
 
 export type Script =
@@ -20,6 +20,8 @@ export interface TextAnalysis {
   readonly folded: string;
   /** Words of the folded text outside URLs, in skeleton form: what keywords match. */
   readonly words: readonly string[];
+  /** `wordHash` of each word (the classifier's token hash): keyword lookups without hashing strings again. */
+  readonly wordHashes: readonly number[];
   readonly urls: readonly UrlInfo[];
   /** Digit strings of 5 to 15 digits (phone numbers and short codes), leading + kept. */
   readonly phoneNumbers: readonly string[];
@@ -37,32 +39,15 @@ export interface TextAnalysis {
 
 // ---- character classes -------------------------------------------------------------------
 
-const WORD_CHAR_CACHE = new Uint8Array(65536); // 0 unknown, 1 word, 2 not a word character
-const UNICODE_WORD = /[\p{L}\p{N}\p{M}]/u;
-
-function isWordChar(c: number): boolean {
-  if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a);
-  if (c >= 0xd800 && c <= 0xdfff) return false; // astral: emoji and rare scripts act as separators
-  let k = WORD_CHAR_CACHE[c]!;
-  if (k === 0) {
-    k = UNICODE_WORD.test(String.fromCharCode(c)) ? 1 : 2;
-    WORD_CHAR_CACHE[c] = k;
-  }
-  return k === 1;
-}
-
-/** Symbols that stand for letters inside a word: v!agra, c@sh, fr€€. */
-function isLeetSymbol(c: number): boolean {
-  return c === 0x40 || c === 0x24 || c === 0x21 || c === 0x7c || c === 0x20ac || c === 0xa3;
-}
-
-function isApostrophe(c: number): boolean {
-  return c === 0x27 || c === 0x2019;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
+/**
+ * What `measure` needs of a code unit of the original text, computed once per code unit:
+ * bit 0 known, bit 1 letter, bit 2 upper case, bit 3 ASCII digit, bits 4–7 the script index.
+ */
+const MEASURE = new Uint8Array(65536);
+const M_LETTER = 2;
+const M_UPPER = 4;
+const M_DIGIT = 8;
+const LETTER = /\p{L}/u;
 
 function scriptOf(c: number): Script {
   if (c < 0x250) return 'latin';
@@ -79,6 +64,71 @@ function scriptOf(c: number): Script {
   return 'other';
 }
 
+const LATIN = 0;
+const OTHER = SCRIPTS.indexOf('other');
+
+function measureClass(c: number): number {
+  let k = MEASURE[c]!;
+  if (k === 0) {
+    const ch = String.fromCharCode(c);
+    k = 1;
+    if (c >= 0x30 && c <= 0x39) k |= M_DIGIT;
+    if (LETTER.test(ch)) {
+      k |= M_LETTER | (SCRIPTS.indexOf(scriptOf(c)) << 4);
+      if (ch !== ch.toLowerCase()) k |= M_UPPER;
+    }
+    MEASURE[c] = k;
+  }
+  return k;
+}
+
+/**
+ * What the tokenizer needs of a code unit of the folded text: bit 0 known, bit 1 word
+ * character (letter, digit or mark; astral characters act as separators), bit 2 ASCII digit,
+ * bit 3 leet symbol, bit 4 apostrophe.
+ */
+const TOKEN = new Uint8Array(65536);
+const T_WORD = 2;
+const T_DIGIT = 4;
+const T_LEET = 8;
+const T_APOSTROPHE = 16;
+const UNICODE_WORD = /[\p{L}\p{N}\p{M}]/u;
+
+/** Symbols that stand for letters inside a word: v!agra, c@sh, fr€€. */
+function isLeetSymbol(c: number): boolean {
+  return c === 0x40 || c === 0x24 || c === 0x21 || c === 0x7c || c === 0x20ac || c === 0xa3;
+}
+
+function tokenClass(c: number): number {
+  let k = TOKEN[c]!;
+  if (k === 0) {
+    k = 1;
+    const ascii = c < 0x80;
+    const word = ascii
+      ? (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a)
+      : !(c >= 0xd800 && c <= 0xdfff) && UNICODE_WORD.test(String.fromCharCode(c));
+    if (word) k |= T_WORD;
+    if (c >= 0x30 && c <= 0x39) k |= T_DIGIT;
+    if (isLeetSymbol(c)) k |= T_LEET;
+    if (c === 0x27 || c === 0x2019) k |= T_APOSTROPHE;
+    TOKEN[c] = k;
+  }
+  return k;
+}
+
+for (let c = 0; c < 0x80; c++) {
+  measureClass(c);
+  tokenClass(c);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+// The dominant-script count for texts that are not all Latin; scratch, reset after use.
+const scriptCounts = new Int32Array(SCRIPTS.length);
+const scriptFirst = new Int32Array(SCRIPTS.length);
+
 interface CaseAndScript {
   /** Every code unit is printable ASCII, tab or newline. */
   ascii: boolean;
@@ -91,52 +141,82 @@ interface CaseAndScript {
   codePoints: number;
 }
 
-/** Counts letters, capitals and the dominant script of the original text. */
+/**
+ * Counts letters, capitals, digits and the dominant script of the original text in one pass
+ * of table lookups (ties between scripts go to the one seen first).
+ */
 function measure(text: string): CaseAndScript {
   let letters = 0;
   let upper = 0;
   let digits = 0;
   let ascii = true;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x61 && c <= 0x7a) {
-      letters++;
-    } else if (c >= 0x41 && c <= 0x5a) {
-      letters++;
-      upper++;
-    } else if (c >= 0x30 && c <= 0x39) {
-      digits++;
-    } else if (c >= 0x7f || (c < 0x20 && c !== 0x09 && c !== 0x0a)) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return { ascii, digits, letters, latin: letters, upper, script: letters > 0 ? 'latin' : 'none', codePoints: text.length };
-
-  letters = 0;
-  upper = 0;
-  digits = 0;
   let codePoints = 0;
-  const counts = new Map<Script, number>();
-  for (const ch of text) {
+  let latin = 0;
+  let latinFirst = 0;
+  let others = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
     codePoints++;
-    const c = ch.codePointAt(0)!;
-    if (c >= 0x30 && c <= 0x39) digits++;
-    if (!/\p{L}/u.test(ch)) continue;
-    letters++;
-    if (ch !== ch.toLowerCase()) upper++;
-    const s = c > 0xffff ? 'other' : scriptOf(c);
-    counts.set(s, (counts.get(s) ?? 0) + 1);
-  }
-  let script: Script = 'none';
-  let best = 0;
-  for (const [s, n] of counts) {
-    if (n > best) {
-      best = n;
-      script = s;
+    if (c < 0x80) {
+      const k = MEASURE[c]!;
+      if ((k & M_LETTER) !== 0) {
+        if (latin === 0) latinFirst = letters;
+        letters++;
+        latin++;
+        if ((k & M_UPPER) !== 0) upper++;
+      } else if ((k & M_DIGIT) !== 0) {
+        digits++;
+      } else if (c === 0x7f || (c < 0x20 && c !== 0x09 && c !== 0x0a)) {
+        ascii = false;
+      }
+      continue;
     }
+    ascii = false;
+    let k: number;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      // An astral code point: letters among them count as script 'other'.
+      const ch = text.slice(i, i + 2);
+      i++;
+      if (!LETTER.test(ch)) continue;
+      k = M_LETTER | (OTHER << 4) | (ch !== ch.toLowerCase() ? M_UPPER : 0);
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      continue; // a lone surrogate: a code point, not a letter
+    } else {
+      k = MEASURE[c]!;
+      if (k === 0) k = measureClass(c);
+      if ((k & M_LETTER) === 0) continue;
+    }
+    if ((k & M_UPPER) !== 0) upper++;
+    const s = k >>> 4;
+    if (s === LATIN) {
+      if (latin === 0) latinFirst = letters;
+      latin++;
+    } else {
+      if (!others) {
+        others = true;
+        scriptFirst.fill(0x7fffffff);
+      }
+      if (scriptCounts[s] === 0) scriptFirst[s] = letters;
+      scriptCounts[s]!++;
+    }
+    letters++;
   }
-  return { ascii: false, digits, letters, latin: counts.get('latin') ?? 0, upper, script, codePoints };
+  let script: Script = letters > 0 ? 'latin' : 'none';
+  if (others) {
+    let best = latin;
+    let bestFirst = latin > 0 ? latinFirst : 0x7fffffff;
+    for (let s = 1; s < SCRIPTS.length; s++) {
+      const count = scriptCounts[s]!;
+      if (count > best || (count === best && count > 0 && scriptFirst[s]! < bestFirst)) {
+        best = count;
+        bestFirst = scriptFirst[s]!;
+        script = SCRIPTS[s]!;
+      }
+    }
+    scriptCounts.fill(0);
+  }
+  return { ascii, digits, letters, latin, upper, script, codePoints };
 }
 
 // ---- leetspeak ---------------------------------------------------------------------------
@@ -183,11 +263,23 @@ function looksDeliberate(token: string): boolean {
 
 // ---- tokenizer ---------------------------------------------------------------------------
 
+/** FNV-1a over UTF-16 code units, never 0: the same function as the classifier's token hash. */
+export function wordHash(word: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < word.length; i++) {
+    h ^= word.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h === 0 ? 1 : h | 0;
+}
+
 /** Scratch buffers for token positions, grown on demand and reused: no allocation per token. */
 let starts = new Int32Array(256);
 let ends = new Int32Array(256);
 /** Per token: bit 1 mixes letters and digits/symbols, bit 2 holds a ’. */
 let flags = new Uint8Array(256);
+/** Per token: the hash of the raw token, computed while scanning it. */
+let rawHashes = new Int32Array(256);
 
 function ensureCapacity(n: number): void {
   if (n < starts.length) return;
@@ -195,12 +287,15 @@ function ensureCapacity(n: number): void {
   const s = new Int32Array(size);
   const e = new Int32Array(size);
   const f = new Uint8Array(size);
+  const h = new Int32Array(size);
   s.set(starts);
   e.set(ends);
   f.set(flags);
+  h.set(rawHashes);
   starts = s;
   ends = e;
   flags = f;
+  rawHashes = h;
 }
 
 /**
@@ -222,6 +317,8 @@ function gapCode(text: string, from: number, to: number): number {
 
 export interface Tokens {
   readonly words: string[];
+  /** `wordHash` of each word, in the same order. */
+  readonly hashes: number[];
   /** Words rewritten from leetspeak or joined from spaced letters. */
   readonly repaired: number;
 }
@@ -232,18 +329,26 @@ export interface Tokens {
  * enough to be deliberate: 3 with punctuation (f.r.e.e), 4 with spaces (f r e e).
  */
 export function tokenize(text: string, skip: readonly number[] = []): Tokens {
+  return tokensFromSpans(text, tokenSpans(text, skip));
+}
+
+/** Phase 1: token positions, flags and raw hashes into the scratch buffers; returns the count. */
+function tokenSpans(text: string, skip: readonly number[]): number {
   let count = 0;
   let skipAt = 0;
+  let nextSkip = skip.length > 0 ? skip[0]! : 0x7fffffff;
   let i = 0;
   const n = text.length;
   while (i < n) {
-    if (skipAt < skip.length && i >= skip[skipAt]!) {
+    if (i >= nextSkip) {
       i = Math.max(i, skip[skipAt + 1]!);
       skipAt += 2;
+      nextSkip = skipAt < skip.length ? skip[skipAt]! : 0x7fffffff;
       continue;
     }
     const c = text.charCodeAt(i);
-    if (!isWordChar(c)) {
+    const k = c < 0x80 ? TOKEN[c]! : tokenClass(c);
+    if ((k & T_WORD) === 0) {
       i++;
       continue;
     }
@@ -251,20 +356,26 @@ export function tokenize(text: string, skip: readonly number[] = []): Tokens {
     // Whether the token mixes letters with digits or leet symbols (only then can it be
     // leetspeak) and whether it holds a typographic apostrophe: tracked here so plain words
     // are sliced once and never looked at again.
-    let mixed = 0;
+    let mixed = (k & T_DIGIT) !== 0 ? 2 : 1;
     let curly = false;
-    mixed |= isDigit(c) ? 2 : 1;
+    let h = Math.imul(0x811c9dc5 ^ c, 0x01000193);
     i++;
     while (i < n) {
       const d = text.charCodeAt(i);
-      if (isWordChar(d)) {
-        mixed |= isDigit(d) ? 2 : 1;
+      const kd = d < 0x80 ? TOKEN[d]! : tokenClass(d);
+      if ((kd & T_WORD) !== 0) {
+        mixed |= (kd & T_DIGIT) !== 0 ? 2 : 1;
+        h = Math.imul(h ^ d, 0x01000193);
         i++;
-      } else if ((isLeetSymbol(d) || isApostrophe(d)) && i + 1 < n && isWordChar(text.charCodeAt(i + 1))) {
-        if (isLeetSymbol(d)) mixed |= 2;
+      } else if ((kd & (T_LEET | T_APOSTROPHE)) !== 0 && i + 1 < n) {
+        const e = text.charCodeAt(i + 1);
+        const ke = e < 0x80 ? TOKEN[e]! : tokenClass(e);
+        if ((ke & T_WORD) === 0) break;
+        if ((kd & T_LEET) !== 0) mixed |= 2;
         else if (d === 0x2019) curly = true;
+        mixed |= (ke & T_DIGIT) !== 0 ? 2 : 1;
+        h = Math.imul(Math.imul(h ^ d, 0x01000193) ^ e, 0x01000193);
         i += 2;
-        mixed |= isDigit(text.charCodeAt(i - 1)) ? 2 : 1;
       } else {
         break;
       }
@@ -273,10 +384,16 @@ export function tokenize(text: string, skip: readonly number[] = []): Tokens {
     starts[count] = start;
     ends[count] = i;
     flags[count] = (mixed === 3 ? 1 : 0) | (curly ? 2 : 0);
+    rawHashes[count] = h === 0 ? 1 : h;
     count++;
   }
+  return count;
+}
 
+/** Phase 2: skeleton words from the spans: spaced runs joined, leetspeak undone. */
+function tokensFromSpans(text: string, count: number): Tokens {
   const words: string[] = [];
+  const hashes: number[] = [];
   let repaired = 0;
   let t = 0;
   while (t < count) {
@@ -294,7 +411,9 @@ export function tokenize(text: string, skip: readonly number[] = []): Tokens {
       if (runLength >= ((gap & 1) === 1 ? 4 : 3)) {
         let joined = '';
         for (let k = t; k <= u; k++) joined += text[starts[k]!];
-        words.push(unleet(joined));
+        const word = unleet(joined);
+        words.push(word);
+        hashes.push(wordHash(word));
         repaired++;
         t = u + 1;
         continue;
@@ -302,15 +421,124 @@ export function tokenize(text: string, skip: readonly number[] = []): Tokens {
     }
     const raw = text.slice(starts[t]!, ends[t]!);
     const f = flags[t]!;
-    let word = raw;
-    if ((f & 1) !== 0) {
-      word = unleet(raw);
-      if (word !== raw && looksDeliberate(raw)) repaired++;
+    if (f === 0) {
+      words.push(raw);
+      hashes.push(rawHashes[t]!);
+    } else {
+      let word = raw;
+      if ((f & 1) !== 0) {
+        word = unleet(raw);
+        if (word !== raw && looksDeliberate(raw)) repaired++;
+      }
+      if ((f & 2) !== 0) word = word.replace(/’/g, "'");
+      words.push(word);
+      hashes.push(word === raw ? rawHashes[t]! : wordHash(word));
     }
-    words.push((f & 2) !== 0 ? word.replace(/’/g, "'") : word);
     t++;
   }
-  return { words, repaired };
+  return { words, hashes, repaired };
+}
+
+// ---- the ASCII fast path -----------------------------------------------------------------
+//
+// Most SMS are printable ASCII. For them folding is lower-casing, which changes no token
+// boundary, so one pass over the original text measures it and finds the token spans (hashing
+// the lower-cased characters); the folded text is then one native lower-casing.
+
+const A_LETTER = 1;
+const A_UPPER = 2;
+const A_DIGIT = 4;
+const A_WORD = 8;
+const A_LEET = 16;
+const A_APOSTROPHE = 32;
+/** Controls other than tab and newline, and DEL: folded to spaces, so not this path. */
+const A_BAD = 64;
+const ASCII_CLASS = new Uint8Array(128);
+const ASCII_LOWER = new Uint8Array(128);
+for (let c = 0; c < 0x80; c++) {
+  const m = MEASURE[c]!;
+  const t = TOKEN[c]!;
+  ASCII_CLASS[c] =
+    ((m & M_LETTER) !== 0 ? A_LETTER : 0) |
+    ((m & M_UPPER) !== 0 ? A_UPPER : 0) |
+    ((m & M_DIGIT) !== 0 ? A_DIGIT : 0) |
+    ((t & T_WORD) !== 0 ? A_WORD : 0) |
+    ((t & T_LEET) !== 0 ? A_LEET : 0) |
+    ((t & T_APOSTROPHE) !== 0 ? A_APOSTROPHE : 0) |
+    (c === 0x7f || (c < 0x20 && c !== 0x09 && c !== 0x0a) ? A_BAD : 0);
+  ASCII_LOWER[c] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+}
+
+// Counts from the last scanAscii.
+let scannedLetters = 0;
+let scannedUpper = 0;
+let scannedDigits = 0;
+
+/**
+ * Measure a printable-ASCII text and find its token spans (as `tokenSpans` would on its lower
+ * case, without URLs skipped). Returns the token count, or -1 when the text is not printable ASCII.
+ */
+function scanAscii(text: string): number {
+  let letters = 0;
+  let upper = 0;
+  let digits = 0;
+  let count = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return -1;
+    const k = ASCII_CLASS[c]!;
+    if ((k & A_WORD) === 0) {
+      if ((k & A_BAD) !== 0) return -1;
+      i++;
+      continue;
+    }
+    const start = i;
+    letters += k & A_LETTER;
+    upper += (k & A_UPPER) >> 1;
+    digits += (k & A_DIGIT) >> 2;
+    let mixed = (k & A_DIGIT) !== 0 ? 2 : 1;
+    let h = Math.imul(0x811c9dc5 ^ ASCII_LOWER[c]!, 0x01000193);
+    i++;
+    while (i < n) {
+      const d = text.charCodeAt(i);
+      if (d >= 0x80) return -1;
+      const kd = ASCII_CLASS[d]!;
+      if ((kd & A_WORD) !== 0) {
+        letters += kd & A_LETTER;
+        upper += (kd & A_UPPER) >> 1;
+        digits += (kd & A_DIGIT) >> 2;
+        mixed |= (kd & A_DIGIT) !== 0 ? 2 : 1;
+        h = Math.imul(h ^ ASCII_LOWER[d]!, 0x01000193);
+        i++;
+      } else if ((kd & (A_LEET | A_APOSTROPHE)) !== 0 && i + 1 < n) {
+        const e = text.charCodeAt(i + 1);
+        if (e >= 0x80) return -1;
+        const ke = ASCII_CLASS[e]!;
+        if ((ke & A_WORD) === 0) break;
+        if ((kd & A_LEET) !== 0) mixed |= 2;
+        letters += ke & A_LETTER;
+        upper += (ke & A_UPPER) >> 1;
+        digits += (ke & A_DIGIT) >> 2;
+        mixed |= (ke & A_DIGIT) !== 0 ? 2 : 1;
+        h = Math.imul(Math.imul(h ^ d, 0x01000193) ^ ASCII_LOWER[e]!, 0x01000193);
+        i += 2;
+      } else {
+        break;
+      }
+    }
+    ensureCapacity(count);
+    starts[count] = start;
+    ends[count] = i;
+    flags[count] = mixed === 3 ? 1 : 0;
+    rawHashes[count] = h === 0 ? 1 : h;
+    count++;
+  }
+  scannedLetters = letters;
+  scannedUpper = upper;
+  scannedDigits = digits;
+  return count;
 }
 
 /** Fold and tokenize a keyword or phrase exactly as message text is, so both sides agree. */
@@ -323,11 +551,13 @@ export function phraseWords(phrase: string): string[] {
 const PHONE = /(?:\+|\b)\d[\d \-.()]{3,18}\d\b/g;
 const MONEY =
   /(?:[£$€¥₹₦]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|m|million|thousand))?|\b\d[\d,]*(?:\.\d+)?\s?(?:pounds?|dollars?|euros?|gbp|usd|eur|quid|naira|rupees?|ksh)\b)/g;
+const NO_SKIP: readonly number[] = [];
 
 class Analysis implements TextAnalysis {
   readonly original: string;
   readonly folded: string;
   readonly words: readonly string[];
+  readonly wordHashes: readonly number[];
   readonly urls: readonly UrlInfo[];
   readonly length: number;
   readonly capsRatio: number;
@@ -339,27 +569,41 @@ class Analysis implements TextAnalysis {
 
   constructor(text: string) {
     this.original = text;
-    const m = measure(text);
-    // Look-alikes are mapped in every word when Latin is a large share of the letters: an
-    // all-Cyrillic "Рау" inside an English sentence is disguise, inside Russian it is Russian.
-    const fold = m.ascii
-      ? { text: text.toLowerCase(), confusables: 0, invisibles: 0 }
-      : foldText(text, m.letters === 0 || m.latin * 5 >= m.letters * 2);
-    this.digits = m.digits;
-    this.folded = fold.text;
-    const urls = extractUrls(fold.text);
-    let skip: number[] = [];
-    if (urls.length > 0) {
-      skip = [];
-      for (const u of urls) skip.push(u.start, u.end);
+    let count = scanAscii(text);
+    let folded: string;
+    let obfuscations = 0;
+    if (count >= 0) {
+      folded = scannedUpper === 0 ? text : text.toLowerCase();
+      this.digits = scannedDigits;
+      this.length = text.length;
+      this.capsRatio = scannedLetters === 0 ? 0 : scannedUpper / scannedLetters;
+      this.script = scannedLetters > 0 ? 'latin' : 'none';
+    } else {
+      const m = measure(text);
+      // Look-alikes are mapped in every word when Latin is a large share of the letters: an
+      // all-Cyrillic "Рау" inside an English sentence is disguise, inside Russian it is Russian.
+      const fold = foldText(text, m.letters === 0 || m.latin * 5 >= m.letters * 2);
+      folded = fold.text;
+      obfuscations = fold.confusables + fold.invisibles;
+      this.digits = m.digits;
+      this.length = m.codePoints;
+      this.capsRatio = m.letters === 0 ? 0 : m.upper / m.letters;
+      this.script = m.script;
     }
-    const tokens = tokenize(fold.text, skip);
+    this.folded = folded;
+    const urls = extractUrls(folded);
+    if (urls.length > 0) {
+      const skip: number[] = [];
+      for (const u of urls) skip.push(u.start, u.end);
+      count = tokenSpans(folded, skip);
+    } else if (count < 0) {
+      count = tokenSpans(folded, NO_SKIP);
+    }
+    const tokens = tokensFromSpans(folded, count);
     this.words = tokens.words;
+    this.wordHashes = tokens.hashes;
     this.urls = urls;
-    this.length = m.codePoints;
-    this.capsRatio = m.letters === 0 ? 0 : m.upper / m.letters;
-    this.script = m.script;
-    this.obfuscations = fold.confusables + fold.invisibles + tokens.repaired;
+    this.obfuscations = obfuscations + tokens.repaired;
   }
 
   get phoneNumbers(): readonly string[] {

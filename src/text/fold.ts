@@ -35,15 +35,6 @@ export function isLatinLetter(c: number): boolean {
   );
 }
 
-/** True when every code unit is printable ASCII, tab or newline: the common SMS case. */
-function isPlainAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x7f || (c < 0x20 && c !== 0x09 && c !== 0x0a)) return false;
-  }
-  return true;
-}
-
 export interface FoldResult {
   /** The matching form. */
   readonly text: string;
@@ -60,17 +51,8 @@ const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 const MARKS_ON_LATIN = /(?<=[a-z])\p{M}+/gu;
 const WORDS = /[\p{L}\p{N}]+/gu;
 
-/**
- * Fold a text for matching. ASCII texts take a fast path (one native lower-casing); others are
- * NFKC-normalised, stripped of invisibles and controls, their accents on Latin letters dropped
- * (frée matches free), and look-alike letters mapped to Latin.
- *
- * `latinContext`: the text is mostly Latin, so look-alikes are mapped in every word; otherwise
- * only in words that mix them with Latin letters, which keeps genuine Cyrillic or Greek intact.
- */
-export function foldText(text: string, latinContext = true): FoldResult {
-  if (isPlainAscii(text)) return { text: text.toLowerCase(), confusables: 0, invisibles: 0 };
-
+/** The whole pipeline, for texts the character table cannot fold (see `foldFast`). */
+function foldSlow(text: string, latinContext: boolean): FoldResult {
   let s = text.normalize('NFKC');
   const before = s.length;
   s = s.replace(INVISIBLES, '');
@@ -97,4 +79,144 @@ export function foldText(text: string, latinContext = true): FoldResult {
     return mapped;
   });
   return { text: s, confusables, invisibles };
+}
+
+// ---- the character table ----------------------------------------------------------------
+//
+// Most texts (every ASCII one, and those with £, ü, ’, …, emoji or fullwidth letters) fold
+// character by character: each character's folded form does not depend on its neighbours. The
+// table holds that form per code unit, computed once by running the whole pipeline on the
+// character alone, and a text folds by table lookups and one native lower-casing. Characters
+// whose folding can depend on neighbours stay out of the table and send the text down the
+// whole pipeline: combining marks (they compose with, or are stripped after, the character
+// before), look-alikes (mapped or not by word and script context), lone surrogates, and
+// characters outside the ranges below, checked to hold no composition partners.
+
+const UNKNOWN = 0;
+/** Folds to its own lower case: left to the native lower-casing of the whole run. */
+const KEEP = 1;
+/** Folds to FOLD_TO[c] (possibly empty for an invisible character). */
+const REPLACE = 2;
+/** Needs the whole pipeline. */
+const COMPLEX = 3;
+
+const FOLD_KIND = new Uint8Array(65536);
+const FOLD_TO: string[] = [];
+/** Invisible characters a code unit's folding removes (counted as obfuscation). */
+const FOLD_INVISIBLES = new Uint8Array(65536);
+/** The same for astral code points (emoji, mathematical letters), by code point. */
+const ASTRAL = new Map<number, { kind: number; to: string; invisibles: number }>();
+
+const STARTS_WITH_MARK = /^\p{M}/u;
+const HAS_MARK = /\p{M}/u;
+const INVISIBLE = new RegExp(`^${INVISIBLES.source}$`);
+
+/** Ranges whose characters never compose with a neighbour under NFKC (no marks, no jamo). */
+function inSafeRange(c: number): boolean {
+  return c < 0x2b0 || (c >= 0x2000 && c < 0x2c00) || (c >= 0x3000 && c < 0x3040) || (c >= 0xff00 && c < 0xfff0);
+}
+
+function classify(ch: string, safeRange: boolean): { kind: number; to: string; invisibles: number } {
+  // Invisibles (variation selectors and the grapheme joiner too, though they are marks) are
+  // removed whatever their neighbours: a mark they would expose is itself complex.
+  if (INVISIBLE.test(ch)) return { kind: REPLACE, to: '', invisibles: 1 };
+  if (!safeRange || HAS_MARK.test(ch)) return { kind: COMPLEX, to: '', invisibles: 0 };
+  const nfkc = ch.normalize('NFKC');
+  if (STARTS_WITH_MARK.test(nfkc.normalize('NFD'))) return { kind: COMPLEX, to: '', invisibles: 0 };
+  const folded = foldSlow(ch, true);
+  if (folded.confusables > 0) return { kind: COMPLEX, to: '', invisibles: 0 };
+  for (let i = 0; i < folded.text.length; i++) if (CONFUSABLE.has(folded.text.charCodeAt(i))) return { kind: COMPLEX, to: '', invisibles: 0 };
+  if (STARTS_WITH_MARK.test(folded.text)) return { kind: COMPLEX, to: '', invisibles: 0 };
+  const kind = folded.text === ch.toLowerCase() ? KEEP : REPLACE;
+  return { kind, to: folded.text, invisibles: folded.invisibles };
+}
+
+function foldKind(c: number): number {
+  let k = FOLD_KIND[c]!;
+  if (k === UNKNOWN) {
+    const r = c >= 0xd800 && c <= 0xdfff ? { kind: COMPLEX, to: '', invisibles: 0 } : classify(String.fromCharCode(c), inSafeRange(c));
+    k = r.kind;
+    FOLD_KIND[c] = k;
+    FOLD_TO[c] = r.to;
+    FOLD_INVISIBLES[c] = r.invisibles;
+  }
+  return k;
+}
+
+function astral(cp: number): { kind: number; to: string; invisibles: number } {
+  let r = ASTRAL.get(cp);
+  if (r === undefined) {
+    // Astral planes hold no composition partners of other characters; marks are refused.
+    r = classify(String.fromCodePoint(cp), true);
+    if (ASTRAL.size < 4096) ASTRAL.set(cp, r);
+  }
+  return r;
+}
+
+// Printable ASCII, tab and newline fold to their lower case; other controls to a space.
+for (let c = 0; c < 0x80; c++) {
+  const printable = (c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a;
+  FOLD_KIND[c] = printable ? KEEP : REPLACE;
+  FOLD_TO[c] = printable ? String.fromCharCode(c).toLowerCase() : ' ';
+}
+
+/**
+ * Fold by the character table, or undefined when a character needs the whole pipeline.
+ * `from` is where the first character that is not printable ASCII is.
+ */
+function foldFast(text: string, from: number): FoldResult | undefined {
+  let out = '';
+  let last = 0;
+  let invisibles = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) {
+      if (FOLD_KIND[c] === KEEP) continue;
+      out += text.slice(last, i).toLowerCase() + ' ';
+      last = i + 1;
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = text.charCodeAt(i + 1);
+      if (!(d >= 0xdc00 && d <= 0xdfff)) return undefined;
+      const r = astral(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000);
+      if (r.kind === COMPLEX) return undefined;
+      if (r.kind === REPLACE) {
+        out += text.slice(last, i).toLowerCase() + r.to;
+        last = i + 2;
+        invisibles += r.invisibles;
+      }
+      i++;
+      continue;
+    }
+    const k = foldKind(c);
+    if (k === KEEP) continue;
+    if (k === COMPLEX) return undefined;
+    out += text.slice(last, i).toLowerCase() + FOLD_TO[c]!;
+    last = i + 1;
+    invisibles += FOLD_INVISIBLES[c]!;
+  }
+  const lowered = last === 0 ? text.toLowerCase() : out + text.slice(last).toLowerCase();
+  return { text: lowered, confusables: 0, invisibles };
+}
+
+/**
+ * Fold a text for matching: NFKC, invisibles and controls removed, lower case, accents on
+ * Latin letters dropped (frée matches free), and look-alike letters mapped to Latin. Texts
+ * made of characters that fold on their own (nearly all) go through the character table; the
+ * result is the same as the whole pipeline's (checked by test/engine/analysis-equivalence).
+ *
+ * `latinContext`: the text is mostly Latin, so look-alikes are mapped in every word; otherwise
+ * only in words that mix them with Latin letters, which keeps genuine Cyrillic or Greek intact.
+ */
+export function foldText(text: string, latinContext = true): FoldResult {
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x7f || (c < 0x20 && c !== 0x09 && c !== 0x0a)) break;
+    i++;
+  }
+  if (i === n) return { text: text.toLowerCase(), confusables: 0, invisibles: 0 };
+  return foldFast(text, i) ?? foldSlow(text, latinContext);
 }
