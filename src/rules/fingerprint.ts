@@ -4,7 +4,9 @@
  *
  * 1. Normalise: the analysed words (folded, leetspeak undone), any word with a digit becomes
  *    `#` (runs of them one `#`), and each link becomes its registrable host (`@evil.example`),
- *    so per-recipient numbers, codes and link paths vanish.
+ *    so per-recipient numbers, codes and link paths vanish. Words of one or two letters and a
+ *    few dozen function words are dropped: they are what unrelated texts share most, and
+ *    keeping them would make unrelated texts collide.
  * 2. Shingle: the set of words and of adjacent word pairs, hashed to 32 bits.
  * 3. MinHash: for each of 16 hash functions, the smallest hash over the set. Two texts agree on
  *    one MinHash value with probability equal to the Jaccard similarity J of their sets.
@@ -43,6 +45,12 @@ function fmix32(x: number): number {
 
 const SEEDS = Uint32Array.from({ length: HASHES }, (_, i) => fmix32(0x9e3779b9 * (i + 1)));
 const HAS_DIGIT = /\d/;
+const STOP_WORDS = new Set([
+  'the', 'and', 'you', 'for', 'are', 'your', 'with', 'this', 'that', 'have', 'will', 'not', 'but',
+  'was', 'our', 'has', 'its', 'they', 'them', 'from', 'just', 'can', 'all', 'what', 'when', 'there',
+  'then', 'she', 'him', 'her', 'his', 'who', 'how', 'been', 'were', 'would', 'could', 'should', 'about',
+  'into', 'than', 'also', 'some', 'any', 'had', 'did', 'does', 'yours', 'i\'ll', 'i\'m', 'don\'t',
+]);
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 /** The registrable part of a host, roughly: the last two labels (three under a 2-letter SLD such as co.uk). */
@@ -63,7 +71,7 @@ export function fingerprintTokens(words: readonly string[], hosts: readonly stri
     const w = words[i]!;
     if (HAS_DIGIT.test(w)) {
       if (out[out.length - 1] !== '#') out.push('#');
-    } else {
+    } else if (w.length > 2 && !STOP_WORDS.has(w)) {
       out.push(w);
     }
   }

@@ -91,29 +91,86 @@ interface Counter {
 }
 
 /**
- * Event counts per key in a ring of BUCKETS time buckets, all keys in one slab of typed arrays
- * (a few dozen bytes a key, no object per key), slots reused least recently used first.
+ * Keys to dense slot numbers, with a least-recently-used list threaded through typed arrays:
+ * O(1) touch and eviction (a Map's own order is no LRU: after many deletions V8 walks the
+ * holes at its front on every `keys().next()`).
  */
-class EventCounter implements Counter {
+class SlotTable {
   private readonly slots = new Map<string, number>();
-  private counts = new Uint32Array(0);
-  /** Bucket number (time / bucket width) of each slot's newest bucket. */
-  private heads = new Float64Array(0);
-  private capacity = 0;
+  private keyOf: string[] = [];
+  private prev = new Int32Array(0);
+  private next = new Int32Array(0);
+  private head = -1; // least recently used
+  private tail = -1; // most recently used
   private used = 0;
   private readonly free: number[] = [];
-  private readonly width: number;
+  capacity = 0;
 
-  constructor(windowMs: number, private readonly maxKeys: number) {
-    this.width = windowMs / BUCKETS;
-  }
+  constructor(
+    private readonly maxKeys: number,
+    /** Slots grew to `capacity`: grow the per-slot arrays too. */
+    private readonly onGrow: (capacity: number) => void,
+    /** A slot is about to be reused for another key. */
+    private readonly onEvict: (slot: number) => void,
+  ) {}
 
-  get keys(): number {
+  get size(): number {
     return this.slots.size;
   }
 
-  get members(): number {
-    return 0;
+  private unlink(slot: number): void {
+    const p = this.prev[slot]!;
+    const n = this.next[slot]!;
+    if (p >= 0) this.next[p] = n;
+    else this.head = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.tail = p;
+  }
+
+  private append(slot: number): void {
+    this.prev[slot] = this.tail;
+    this.next[slot] = -1;
+    if (this.tail >= 0) this.next[this.tail] = slot;
+    else this.head = slot;
+    this.tail = slot;
+  }
+
+  /** The key's slot, most recently used now; `fresh` is true when the slot is new to the key. */
+  touch(key: string): { slot: number; fresh: boolean } {
+    const found = this.slots.get(key);
+    if (found !== undefined) {
+      if (found !== this.tail) {
+        this.unlink(found);
+        this.append(found);
+      }
+      return { slot: found, fresh: false };
+    }
+    let slot: number;
+    if (this.slots.size >= this.maxKeys) {
+      slot = this.head;
+      this.evict(slot);
+    } else {
+      slot = this.allocate();
+    }
+    this.slots.set(key, slot);
+    this.keyOf[slot] = key;
+    this.append(slot);
+    return { slot, fresh: true };
+  }
+
+  /** Give up the least recently used key other than `keep`; false when there is none. */
+  evictOldest(keep: number): boolean {
+    const slot = this.head === keep ? this.next[this.head]! : this.head;
+    if (slot < 0) return false;
+    this.evict(slot);
+    this.free.push(slot);
+    return true;
+  }
+
+  private evict(slot: number): void {
+    this.onEvict(slot);
+    this.slots.delete(this.keyOf[slot]!);
+    this.unlink(slot);
   }
 
   private allocate(): number {
@@ -121,46 +178,65 @@ class EventCounter implements Counter {
     if (reused !== undefined) return reused;
     if (this.used === this.capacity) {
       const capacity = Math.min(this.maxKeys, Math.max(64, this.capacity * 2));
+      const prev = new Int32Array(capacity);
+      prev.set(this.prev);
+      const next = new Int32Array(capacity);
+      next.set(this.next);
+      this.prev = prev;
+      this.next = next;
+      this.capacity = capacity;
+      this.onGrow(capacity);
+    }
+    return this.used++;
+  }
+}
+
+/**
+ * Event counts per key in a ring of BUCKETS time buckets, all keys in one slab of typed arrays
+ * (about 90 bytes a key with its map entry, no object per key).
+ */
+class EventCounter implements Counter {
+  private counts = new Uint32Array(0);
+  /** Bucket number (time / bucket width) of each slot's newest bucket. */
+  private heads = new Float64Array(0);
+  private readonly table: SlotTable;
+  private readonly width: number;
+
+  constructor(windowMs: number, maxKeys: number) {
+    this.width = windowMs / BUCKETS;
+    this.table = new SlotTable(maxKeys, (capacity) => {
       const counts = new Uint32Array(capacity * BUCKETS);
       counts.set(this.counts);
       const heads = new Float64Array(capacity);
       heads.set(this.heads);
       this.counts = counts;
       this.heads = heads;
-      this.capacity = capacity;
-    }
-    return this.used++;
+    }, () => {});
+  }
+
+  get keys(): number {
+    return this.table.size;
+  }
+
+  get members(): number {
+    return 0;
   }
 
   add(key: string, time: number): number {
     const bucket = Math.floor(time / this.width);
-    let slot = this.slots.get(key);
-    if (slot !== undefined) {
-      this.slots.delete(key); // re-insert: Map order is the LRU order
-      this.slots.set(key, slot);
-    } else {
-      if (this.slots.size >= this.maxKeys) {
-        const [oldest, s] = this.slots.entries().next().value as [string, number];
-        this.slots.delete(oldest);
-        this.free.push(s);
-      }
-      slot = this.allocate();
-      this.slots.set(key, slot);
-      this.counts.fill(0, slot * BUCKETS, slot * BUCKETS + BUCKETS);
-      this.heads[slot] = bucket;
-    }
+    const { slot, fresh } = this.table.touch(key);
     const base = slot * BUCKETS;
     let head = this.heads[slot]!;
-    if (bucket > head) {
+    if (fresh || bucket <= head - BUCKETS) {
+      // A new key, or a time older than the whole ring: a stale head (a clock that jumped
+      // ahead once) must not stop the key from counting for ever, so the ring restarts.
+      this.counts.fill(0, base, base + BUCKETS);
+      head = bucket;
+      this.heads[slot] = head;
+    } else if (bucket > head) {
       // Time moved on: clear the buckets between the old head and the new one.
       const steps = Math.min(bucket - head, BUCKETS);
       for (let k = 1; k <= steps; k++) this.counts[base + ring(head + k)] = 0;
-      head = bucket;
-      this.heads[slot] = head;
-    } else if (bucket <= head - BUCKETS) {
-      // Older than the whole ring. A stale head (a clock that jumped ahead once) must not stop
-      // the key from counting for ever, so the ring restarts at this time.
-      this.counts.fill(0, base, base + BUCKETS);
       head = bucket;
       this.heads[slot] = head;
     }
@@ -179,44 +255,41 @@ interface MemberSet {
 
 /** Distinct members per key with their last time seen: exact sliding windows, capped. */
 class DistinctCounter implements Counter {
-  private readonly sets = new Map<string, MemberSet>();
+  private sets: Array<MemberSet | undefined> = [];
+  private readonly table: SlotTable;
   private total = 0;
 
   constructor(
     private readonly windowMs: number,
-    private readonly maxKeys: number,
+    maxKeys: number,
     private readonly maxMembers: number,
-  ) {}
+  ) {
+    this.table = new SlotTable(maxKeys, () => {}, (slot) => {
+      this.total -= this.sets[slot]!.seen.size;
+      this.sets[slot] = undefined;
+    });
+  }
 
   get keys(): number {
-    return this.sets.size;
+    return this.table.size;
   }
 
   get members(): number {
     return this.total;
   }
 
-  private evictOldestKey(): void {
-    const [key, set] = this.sets.entries().next().value as [string, MemberSet];
-    this.sets.delete(key);
-    this.total -= set.seen.size;
-  }
-
   add(key: string, member: string, time: number, cap: number): number {
-    let set = this.sets.get(key);
-    if (set !== undefined) {
-      this.sets.delete(key);
-      this.sets.set(key, set);
-    } else {
-      if (this.sets.size >= this.maxKeys) this.evictOldestKey();
+    const { slot, fresh } = this.table.touch(key);
+    let set = this.sets[slot];
+    if (fresh || set === undefined) {
       set = { seen: new Map(), latest: time };
-      this.sets.set(key, set);
+      this.sets[slot] = set;
     }
     const seen = set.seen;
     if (time > set.latest) set.latest = time;
     const cutoff = set.latest - this.windowMs;
     for (const [m, t] of seen) {
-      if (t > cutoff) break; // touch order is time order when time moves forward
+      if (t > cutoff) break; // touch order is time order while time moves forward
       seen.delete(m);
       this.total--;
     }
@@ -235,11 +308,8 @@ class DistinctCounter implements Counter {
       }
     }
     const size = seen.size;
-    while (this.total > this.maxMembers && this.sets.size > 1) {
-      const first = this.sets.keys().next().value as string;
-      if (first === key) break; // only the key in hand is left to give up: its own cap bounds it
-      this.evictOldestKey();
-    }
+    // Over the budget: older keys go first; the key in hand is bounded by its own cap.
+    while (this.total > this.maxMembers && this.table.evictOldest(slot));
     return size;
   }
 }
