@@ -93,8 +93,12 @@ export function registerRulesCommand(program: Command): void {
         const files = ruleFiles(paths.length > 0 ? paths : [shippedRulesDir()]);
         const set = load(paths, flags);
         const scoring = set.rules.filter((r) => !r.helper).length;
-        if (flags.json) process.stdout.write(JSON.stringify({ ok: true, files: files.length, rules: set.rules.length, scoring }) + '\n');
-        else process.stdout.write(`ok: ${set.rules.length} rules (${scoring} scoring) in ${files.length} files\n`);
+        const volume = set.rules.filter((r) => r.volume).map((r) => r.id);
+        if (flags.json) process.stdout.write(JSON.stringify({ ok: true, files: files.length, rules: set.rules.length, scoring, volume }) + '\n');
+        else {
+          process.stdout.write(`ok: ${set.rules.length} rules (${scoring} scoring) in ${files.length} files\n`);
+          if (volume.length > 0) process.stdout.write(`note: ${volume.length} volume rules (${volume.join(', ')}) depend on the traffic checked before them; examples cannot show them (docs/volume.md)\n`);
+        }
       }),
     );
 
@@ -109,14 +113,17 @@ export function registerRulesCommand(program: Command): void {
       runCommand(async (paths: string[], flags: RulesFlags) => {
         const set = load(paths, flags);
         const { examples, failures } = runRuleExamples(set);
-        const untested = set.rules.filter((r) => !r.helper && r.examples.match.length === 0).map((r) => r.id);
+        // Volume rules cannot have examples: their verdict depends on the traffic before them.
+        const untested = set.rules.filter((r) => !r.helper && !r.volume && r.examples.match.length === 0).map((r) => r.id);
+        const volume = set.rules.filter((r) => r.volume).map((r) => r.id);
         if (flags.json) {
-          process.stdout.write(JSON.stringify({ ok: failures.length === 0, examples, failures, untested }, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ ok: failures.length === 0, examples, failures, untested, volume }, null, 2) + '\n');
         } else {
           for (const f of failures) {
             process.stdout.write(`FAIL ${f.file}:${f.line}: ${f.rule} should ${f.expected === 'match' ? 'match' : 'not match'}: ${JSON.stringify(f.text)}\n`);
           }
           for (const id of untested) process.stdout.write(`note: ${id} has no match examples\n`);
+          if (volume.length > 0) process.stdout.write(`note: ${volume.join(', ')}: volume rules, not testable by examples (they depend on traffic; see docs/volume.md)\n`);
           process.stdout.write(`${examples - failures.length}/${examples} examples passed in ${set.rules.length} rules\n`);
         }
         return failures.length > 0 ? 1 : 0;
