@@ -9,6 +9,7 @@ import { registerEvalCommand } from './commands/eval.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { registerScanCommand } from './commands/scan.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerClassifierSource } from './common.js';
 
@@ -27,5 +28,6 @@ registerRulesCommand(program);
 registerTrainCommand(program);
 registerEvalCommand(program);
 registerReportCommand(program);
+registerServeCommand(program);
 
 await program.parseAsync(process.argv);

@@ -46,14 +46,16 @@ describe('HTTP API without a subscriber store', () => {
     }
   });
 
-  it('malformed JSON, bad UTF-8, a wrong content type and an empty body are 4xx, not crashes', async () => {
+  it('malformed JSON, bad UTF-8 and an empty body are 400s, not crashes; JSON is read whatever the content type says', async () => {
     const bad = await call(r, 'POST', '/v1/check', { raw: '{"from": "a", ' });
     expect(bad.status).toBe(400);
     expect(bad.json.error.code).toBe('invalid_json');
     const utf = await call(r, 'POST', '/v1/check', { raw: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) });
     expect(utf.json.error.message).toMatch(/UTF-8/);
-    const type = await call(r, 'POST', '/v1/check', { raw: 'from=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    expect(type.status).toBe(415);
+    const form = await call(r, 'POST', '/v1/check', { raw: 'from=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(form.json.error.code).toBe('invalid_json');
+    const curl = await call(r, 'POST', '/v1/check', { raw: JSON.stringify({ from: 'a', to: N1, text: 'hi' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(curl.status).toBe(200);
     const empty = await call(r, 'POST', '/v1/check', { raw: '' });
     expect(empty.status).toBe(400);
     expect(empty.json.error.message).toMatch(/expected an object/);

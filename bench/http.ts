@@ -1,0 +1,272 @@
+/**
+ * HTTP API load test on loopback: `spamgate serve` runs in a child process (its own event loop
+ * and core) with a fresh database, 1,000 subscribers with rules and the shipped operator rules;
+ * this process is the client. UCI SMS texts, a quarter of them to subscribers.
+ *
+ *   (a) batch checks: B messages a request, C keep-alive connections, R requests → checks/s
+ *   (b) single checks paced at a fixed rate (open loop) for a fixed count → p50/p99/max latency,
+ *       measured from when each request was due, so a stall counts against every request it delays
+ *
+ * Each phase runs --runs times (default 3) and the median run is reported. Baseline in the
+ * same run: engine.check on the same messages in this process, one core, no HTTP and no store.
+ *
+ *   npx tsx bench/http.ts [--runs 3] [--batch 100] [--connections 4] [--requests 400]
+ *                         [--rate 2000] [--count 10000] [--log-level info] [--json]
+ *
+ * The server logs at --log-level (default info: one line per request) to a file in its temp
+ * folder. Figures depend on the machine; on a shared machine, compare runs, not absolutes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createEngine } from '../src/engine/engine.js';
+import type { MessageInput } from '../src/message/types.js';
+import { arg, fmt, prng, repoRoot, uciCorpus } from './lib/measure.js';
+
+const runs = Number(arg('runs') ?? 3);
+const batchSize = Number(arg('batch') ?? 100);
+const connections = Number(arg('connections') ?? 4);
+const batchRequests = Number(arg('requests') ?? 400);
+const rate = Number(arg('rate') ?? 2000);
+const count = Number(arg('count') ?? 10_000);
+const logLevel = arg('log-level') ?? 'info';
+const json = process.argv.includes('--json');
+const TOKEN = 'bench-operator-token-0123456789abcdef';
+const SUBSCRIBERS = 1000;
+
+const random = prng(7);
+const subscriber = (i: number): string => '+4477009' + String(i).padStart(5, '0');
+const corpus = uciCorpus();
+const messages: MessageInput[] = Array.from({ length: 20_000 }, (_, i) => {
+  const m = corpus[Math.floor(random() * corpus.length)]!;
+  const to = random() < 0.25 ? subscriber(Math.floor(random() * SUBSCRIBERS)) : '+4477001' + String(Math.floor(random() * 100000)).padStart(5, '0');
+  const from = random() < 0.1 ? '0900' + String(100000 + i) : '+4477002' + String(Math.floor(random() * 100000)).padStart(5, '0');
+  return { id: `m${i}`, from, to, text: m.text, time: 1_764_000_000_000 + i * 1000 };
+});
+
+// ---- the server ----
+
+/** A port free now (the server binds it a moment later; loopback only, so a clash is unlikely). */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(dir: string): Promise<{ child: ChildProcess; port: number; log: string }> {
+  const log = join(dir, 'server.log');
+  const port = await freePort();
+  const out = openSync(log, 'w');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot(), 'src', 'cli', 'main.ts'), 'serve', '--port', String(port), '--db', join(dir, 'spamgate.db'), '--log-level', logLevel, '--max-batch', String(Math.max(1000, batchSize))],
+    { cwd: repoRoot(), env: { ...process.env, SPAMGATE_HOME: dir, SPAMGATE_OPERATOR_TOKEN: TOKEN }, stdio: ['ignore', out, 'inherit'] },
+  );
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}; log: ${readFileSync(log, 'utf8').slice(-2000)}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.end();
+    });
+    if (up) return { child, port, log };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error('server did not start within 60 s');
+}
+
+function post(agent: Agent, port: number, method: string, path: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method, path, agent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(30_000, () => req.destroy(new Error('no answer in 30 s')));
+    req.end(body);
+  });
+}
+
+async function seedSubscribers(agent: Agent, port: number): Promise<void> {
+  for (let i = 0; i < SUBSCRIBERS; i++) {
+    const rules = { block: ['0900*', '*BET*', '+4477002' + String(i).padStart(5, '0')], allow: ['+4477003' + String(i).padStart(5, '0')], keywords: ['casino', 'loan offer'], quiet: [], enabled: true };
+    const res = await post(agent, port, 'PUT', `/v1/subscribers/${encodeURIComponent(subscriber(i))}/rules`, JSON.stringify(rules));
+    if (res.status !== 200) throw new Error(`seeding subscriber ${i}: ${res.status} ${res.text}`);
+  }
+}
+
+// ---- the phases ----
+
+let cursor = 0;
+function nextMessages(n: number): MessageInput[] {
+  const out: MessageInput[] = [];
+  for (let i = 0; i < n; i++) out.push(messages[cursor++ % messages.length]!);
+  return out;
+}
+
+async function batchPhase(port: number, requests: number): Promise<{ checksPerSecond: number; requestsPerSecond: number; seconds: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const bodies = Array.from({ length: Math.min(requests, 50) }, () => JSON.stringify({ messages: nextMessages(batchSize) }));
+  let sent = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (sent < requests) {
+        const body = bodies[sent++ % bodies.length]!;
+        const res = await post(agent, port, 'POST', '/v1/check/batch', body);
+        if (res.status !== 200) throw new Error(`batch: ${res.status} ${res.text.slice(0, 200)}`);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  return { checksPerSecond: (requests * batchSize) / seconds, requestsPerSecond: requests / seconds, seconds };
+}
+
+interface PacedResult {
+  /** From when each request was due (open loop). */
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+  /** From when the client actually sent it: the server and loopback alone. */
+  readonly sentP50: number;
+  readonly sentP99: number;
+  /** How late the client's timer sent requests (its own scheduling, not the server). */
+  readonly lagP99: number;
+  readonly achieved: number;
+}
+
+async function pacedPhase(port: number, n: number, perSecond: number): Promise<PacedResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const bodies = nextMessages(Math.min(n, 5000)).map((m) => JSON.stringify(m));
+  const latency = new Float64Array(n);
+  const fromSend = new Float64Array(n);
+  const lag = new Float64Array(n);
+  const interval = 1000 / perSecond;
+  let next = 0;
+  let done = 0;
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const tick = (): void => {
+      const now = performance.now();
+      while (next < n && t0 + next * interval <= now) {
+        const i = next++;
+        const due = t0 + i * interval;
+        const sent = performance.now();
+        lag[i] = sent - due;
+        post(agent, port, 'POST', '/v1/check', bodies[i % bodies.length]!).then((res) => {
+          if (res.status !== 200) return reject(new Error(`check: ${res.status} ${res.text.slice(0, 200)}`));
+          const end = performance.now();
+          latency[i] = end - due;
+          fromSend[i] = end - sent;
+          if (++done === n) resolve();
+        }, reject);
+      }
+      if (next < n) setTimeout(tick, Math.max(0, Math.min(1, t0 + next * interval - performance.now())));
+    };
+    tick();
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  const pct = (xs: Float64Array, q: number): number => xs[Math.min(n - 1, Math.floor(q * n))]!;
+  latency.sort();
+  fromSend.sort();
+  lag.sort();
+  return {
+    p50: pct(latency, 0.5),
+    p99: pct(latency, 0.99),
+    p999: pct(latency, 0.999),
+    max: latency[n - 1]!,
+    sentP50: pct(fromSend, 0.5),
+    sentP99: pct(fromSend, 0.99),
+    lagP99: pct(lag, 0.99),
+    achieved: n / seconds,
+  };
+}
+
+function baseline(): number {
+  const engine = createEngine();
+  const n = 50_000;
+  for (let i = 0; i < 5000; i++) engine.check(messages[i % messages.length]!);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) engine.check(messages[i % messages.length]!);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+const median = <T>(xs: T[], key: (x: T) => number): T => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
+
+const dir = mkdtempSync(join(tmpdir(), 'spamgate-bench-http-'));
+const server = await startServer(dir);
+try {
+  const seedAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+  await seedSubscribers(seedAgent, server.port);
+  seedAgent.destroy();
+  // Warm up both paths (JIT, SQLite pages, connections).
+  await batchPhase(server.port, Math.min(50, batchRequests));
+  await pacedPhase(server.port, Math.min(2000, count), rate);
+
+  const batches = [];
+  const paced = [];
+  for (let r = 0; r < runs; r++) {
+    batches.push(await batchPhase(server.port, batchRequests));
+    paced.push(await pacedPhase(server.port, count, rate));
+  }
+  const inProcess = baseline();
+  const b = median(batches, (x) => x.checksPerSecond);
+  const p = median(paced, (x) => x.p99);
+  const result = {
+    batch: { batchSize, connections, requests: batchRequests, runs: batches.map((x) => Math.round(x.checksPerSecond)), medianChecksPerSecond: Math.round(b.checksPerSecond), medianRequestsPerSecond: Math.round(b.requestsPerSecond) },
+    single: { rate, count, runs: paced.map((x) => ({ p50: +x.p50.toFixed(3), p99: +x.p99.toFixed(3), max: +x.max.toFixed(2), sentP50: +x.sentP50.toFixed(3), sentP99: +x.sentP99.toFixed(3), lagP99: +x.lagP99.toFixed(3) })), median: { p50ms: +p.p50.toFixed(3), p99ms: +p.p99.toFixed(3), p999ms: +p.p999.toFixed(3), maxMs: +p.max.toFixed(2), achievedPerSecond: Math.round(p.achieved) } },
+    baseline: { inProcessChecksPerSecond: Math.round(inProcess), httpBatchRatio: +(b.checksPerSecond / inProcess).toFixed(2) },
+    logLevel,
+  };
+  if (json) {
+    console.log(JSON.stringify(result, null, 2));
+  } else {
+    console.log(`batch checks: ${batchSize} a request, ${connections} connections, ${batchRequests} requests x ${runs} runs`);
+    console.log(`  runs: ${batches.map((x) => fmt(x.checksPerSecond)).join(', ')} checks/s`);
+    console.log(`  median: ${fmt(b.checksPerSecond)} checks/s (${fmt(b.requestsPerSecond)} requests/s); target >= 20,000`);
+    console.log(`  baseline: engine.check in process ${fmt(inProcess)} checks/s; HTTP batch = ${(b.checksPerSecond / inProcess).toFixed(2)}x of it`);
+    console.log(`single checks: paced at ${fmt(rate)}/s, ${fmt(count)} requests x ${runs} runs (latency from when each was due)`);
+    for (const x of paced) {
+      console.log(
+        `  run: from due p50 ${x.p50.toFixed(3)} ms, p99 ${x.p99.toFixed(3)} ms, max ${x.max.toFixed(2)} ms | from send p50 ${x.sentP50.toFixed(3)} ms, p99 ${x.sentP99.toFixed(3)} ms | client timer lag p99 ${x.lagP99.toFixed(3)} ms | ${fmt(x.achieved)}/s`,
+      );
+    }
+    console.log(`  median run: from due p50 ${p.p50.toFixed(3)} ms, p99 ${p.p99.toFixed(3)} ms, p99.9 ${p.p999.toFixed(3)} ms; from send p99 ${p.sentP99.toFixed(3)} ms; target p99 < 5 ms`);
+    console.log(`server log level: ${logLevel}`);
+  }
+} finally {
+  server.child.kill('SIGTERM');
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      server.child.kill('SIGKILL');
+      resolve();
+    }, 15_000);
+    server.child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,125 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine/engine.js';
+import { createSubscriberService } from '../../src/service/index.js';
+import { call, N1, OPERATOR, start, type Running } from './helpers.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+const TOKEN = 'serve-test-operator-token-0123456789';
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'spamgate-serve-'));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, SPAMGATE_HOME: home, SPAMGATE_OPERATOR_TOKEN: '', ...env },
+  });
+  return { code: r.status, stderr: r.stderr };
+}
+
+/** Start `spamgate serve` on port 0 and read its URL from the startup log line. */
+async function serve(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start in 30 s:\n${out}`)), 30_000);
+    const poll = setInterval(() => {
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
+      if (m || child.exitCode !== null) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        if (m) resolveUrl(m[1]!);
+        else reject(new Error(`serve exited ${child.exitCode}:\n${out}`));
+      }
+    }, 50);
+  });
+  return { child, url, log: () => out };
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolveExit) => {
+    if (child.exitCode !== null) return resolveExit(child.exitCode);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolveExit(code);
+    });
+  });
+}
+
+describe('spamgate serve', () => {
+  it('refuses to start without a token, and binds only loopback with --no-auth', () => {
+    const none = cli(['serve', '--port', '0']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no tokens: give --tokens FILE or set SPAMGATE_OPERATOR_TOKEN/);
+    const open = cli(['serve', '--port', '0', '--no-auth', '--host', '0.0.0.0']);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toMatch(/--no-auth serves loopback only/);
+    const weak = cli(['serve', '--port', '0'], { SPAMGATE_OPERATOR_TOKEN: 'short' });
+    expect(weak.code).toBe(2);
+    expect(weak.stderr).toMatch(/at least 16 characters/);
+    const badFile = cli(['serve', '--port', '0', '--tokens', join(ROOT, 'no-such-tokens.yaml')]);
+    expect(badFile.code).toBe(2);
+    expect(badFile.stderr).toMatch(/cannot read token file/);
+  });
+
+  it('serves with an env token, picks up rule changes made by another process, and stops cleanly on SIGTERM', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'spamgate-serve-'));
+    const db = join(home, 'spamgate.db');
+    const { child, url, log } = await serve(['--db', db, '--no-watch'], { SPAMGATE_HOME: home, SPAMGATE_OPERATOR_TOKEN: TOKEN });
+    try {
+      const port = Number(new URL(url).port);
+      const r: Running = { api: undefined as never, base: { host: '127.0.0.1', port }, close: async () => undefined };
+      expect((await call(r, 'GET', '/healthz', { token: null })).json.subscriberStore).toBe(true);
+      expect((await call(r, 'GET', '/metrics', { token: OPERATOR })).status).toBe(401);
+      const message = { from: '+447700900777', to: N1, text: 'lunch at one?' };
+      expect((await call(r, 'POST', '/v1/check', { token: TOKEN, body: message })).json.action).toBe('deliver');
+
+      // What the CLI does while a server runs: write the store from another process.
+      const other = createSubscriberService({ engine: createEngine(), dbPath: db, loadSubscribers: false, modelPath: false });
+      other.setRules(N1, { block: ['+447700900777'], allow: [], keywords: [], quiet: [], enabled: true }, { kind: 'operator', name: 'cli' });
+      other.close();
+      let action = 'deliver';
+      for (let i = 0; i < 50 && action === 'deliver'; i++) {
+        await new Promise((r2) => setTimeout(r2, 100));
+        action = (await call(r, 'POST', '/v1/check', { token: TOKEN, body: message })).json.action;
+      }
+      expect(action).toBe('quarantine');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited(child)).toBe(0);
+    expect(log()).toMatch(/"msg":"spamgate stopped"/);
+  });
+});
+
+describe('graceful close', () => {
+  it('finishes a request in flight, then refuses new connections', async () => {
+    const r = await start();
+    const body = JSON.stringify({ from: '+447700900777', to: N1, text: 'hello' });
+    const socket = connect(r.base.port, '127.0.0.1');
+    let reply = '';
+    socket.on('data', (d) => (reply += d.toString()));
+    const ended = new Promise<void>((resolveEnd) => socket.on('close', () => resolveEnd()));
+    await new Promise<void>((resolveConnect) => socket.on('connect', () => resolveConnect()));
+    socket.write(`POST /v1/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${OPERATOR}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    await new Promise((r2) => setTimeout(r2, 100));
+    const closing = r.api.close(5000);
+    await new Promise((r2) => setTimeout(r2, 100));
+    socket.write(body.slice(10));
+    await ended;
+    await closing;
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+    expect(reply.toLowerCase()).toContain('connection: close');
+    expect(reply).toContain('"action":"deliver"');
+    await expect(call(r, 'GET', '/healthz')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
