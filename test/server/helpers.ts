@@ -55,7 +55,15 @@ export interface RequestOptions {
   readonly agent?: Agent;
 }
 
-export function call(r: Running, method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+/** Where requests go: a Running API, or any server's host and port. */
+export type Target = Pick<Running, 'base'>;
+
+export function at(url: string): Target {
+  const u = new URL(url);
+  return { base: { host: u.hostname, port: Number(u.port) } };
+}
+
+export function call(r: Target, method: string, path: string, options: RequestOptions = {}): Promise<Response> {
   const token = options.token === undefined ? OPERATOR : options.token;
   const payload = options.raw ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined);
   const headers: Record<string, string> = { ...(options.headers ?? {}) };

@@ -1,12 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parsePrometheusText } from '../../src/server/metrics.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { createSubscriberService } from '../../src/service/index.js';
-import { call, N1, OPERATOR, start, type Running } from './helpers.js';
+import { at, call, N1, OPERATOR, start } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
@@ -76,8 +77,7 @@ describe('spamgate serve', () => {
     const db = join(home, 'spamgate.db');
     const { child, url, log } = await serve(['--db', db, '--no-watch'], { SPAMGATE_HOME: home, SPAMGATE_OPERATOR_TOKEN: TOKEN });
     try {
-      const port = Number(new URL(url).port);
-      const r: Running = { api: undefined as never, base: { host: '127.0.0.1', port }, close: async () => undefined };
+      const r = at(url);
       expect((await call(r, 'GET', '/healthz', { token: null })).json.subscriberStore).toBe(true);
       expect((await call(r, 'GET', '/metrics', { token: OPERATOR })).status).toBe(401);
       const message = { from: '+447700900777', to: N1, text: 'lunch at one?' };
@@ -98,6 +98,45 @@ describe('spamgate serve', () => {
     }
     expect(await exited(child)).toBe(0);
     expect(log()).toMatch(/"msg":"spamgate stopped"/);
+  });
+});
+
+function ruleFile(keyword: string): string {
+  return `rules:\n  - id: TEST_WORD\n    description: a word the test swaps\n    keywords: [${keyword}]\n    action: quarantine\n`;
+}
+
+describe('spamgate serve hot reload', () => {
+  it('reloads operator rules when their file changes, and keeps the running set when the new one is broken', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'spamgate-serve-'));
+    const rules = join(home, 'rules.yaml');
+    writeFileSync(rules, ruleFile('bananas'));
+    const { child, url } = await serve(['--db', join(home, 'spamgate.db'), '--rules', rules], { SPAMGATE_HOME: home, SPAMGATE_OPERATOR_TOKEN: TOKEN });
+    const r = at(url);
+    const action = async (text: string): Promise<string> => (await call(r, 'POST', '/v1/check', { token: TOKEN, body: { from: '+447700900777', to: N1, text } })).json.action;
+    try {
+      expect(await action('bananas for sale')).toBe('quarantine');
+      writeFileSync(rules, ruleFile('cherries'));
+      let got = '';
+      for (let i = 0; i < 100 && got !== 'quarantine'; i++) {
+        await new Promise((r2) => setTimeout(r2, 100));
+        got = await action('cherries for sale');
+      }
+      expect(got).toBe('quarantine');
+      expect(await action('bananas for sale')).toBe('deliver');
+
+      writeFileSync(rules, 'rules:\n  - id: broken\n');
+      let refused = 0;
+      for (let i = 0; i < 100 && refused === 0; i++) {
+        await new Promise((r2) => setTimeout(r2, 100));
+        const metrics = parsePrometheusText((await call(r, 'GET', '/metrics', { token: TOKEN })).text);
+        refused = metrics.samples.find((x) => x.name === 'spamgate_rule_reloads_total' && x.labels.result === 'refused')?.value ?? 0;
+      }
+      expect(refused).toBeGreaterThan(0);
+      expect(await action('cherries for sale')).toBe('quarantine');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited(child)).toBe(0);
   });
 });
 
