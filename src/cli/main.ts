@@ -9,6 +9,8 @@ import { registerEvalCommand } from './commands/eval.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { registerScanCommand } from './commands/scan.js';
+import { registerSpamBoxCommand } from './commands/spambox.js';
+import { registerSubscriberCommand } from './commands/subscriber.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerClassifierSource } from './common.js';
@@ -28,6 +30,8 @@ registerRulesCommand(program);
 registerTrainCommand(program);
 registerEvalCommand(program);
 registerReportCommand(program);
+registerSubscriberCommand(program);
+registerSpamBoxCommand(program);
 registerServeCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,174 @@
+import type { Command } from 'commander';
+import type { SpamBoxItem } from '../../service/types.js';
+import { CliError, EXIT_BAD_INPUT, runCommand } from '../common.js';
+import { addStoreFlags, count, operatorActor, print, withService, type StoreFlags } from './subscriber.js';
+
+const iso = (t: number): string => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+}
+
+function describeItem(item: SpamBoxItem): string {
+  const rules = item.verdict.reasons.map((r) => r.rule).join(' ');
+  return (
+    `#${item.id}  from ${item.from}  to ${item.subscriber}\n` +
+    `  sent ${iso(item.time)}  held ${iso(item.storedAt)}${item.messageId ? `  message id ${item.messageId}` : ''}\n` +
+    `  ${item.verdict.action} score ${item.verdict.score}: ${rules}\n` +
+    `  ${item.text.replace(/\n/g, '\n  ')}\n`
+  );
+}
+
+function itemId(value: string): number {
+  const id = count(value, 'id');
+  if (id === 0) throw new CliError(`id '${value}': spam box ids start at 1`);
+  return id;
+}
+
+/** "24h", "7d", "90m" ago, or an ISO-8601 time, as epoch ms. */
+export function parseSince(value: string, now = Date.now()): number {
+  const rel = /^(\d{1,6})\s*([mhd])$/i.exec(value.trim());
+  if (rel) return now - Number(rel[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2]!.toLowerCase() as 'm' | 'h' | 'd'];
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new CliError(`--since '${value}': expected a duration (24h, 7d) or an ISO-8601 time`);
+  return t;
+}
+
+export function registerSpamBoxCommand(program: Command): void {
+  const box = program
+    .command('spambox')
+    .summary("subscribers' spam boxes: list, show, release, delete, purge, digest")
+    .description(
+      'What the filter held for each subscriber. Ids are per subscriber (1, 2, 3… for each), the numbers the\n' +
+        'subscriber sees by SMS. Every release and delete is written to the audit trail.',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  spamgate spambox list +447700900001\n' +
+        '  spamgate spambox show +447700900001 3\n' +
+        '  spamgate spambox release +447700900001 3 --json     # the message, for delivery\n' +
+        '  spamgate spambox purge --retention-days 30\n' +
+        '  spamgate spambox digest +447700900001 --since 24h\n' +
+        '\nExit status: 0 done; 1 no such message; 2 bad arguments or database.',
+    );
+
+  addStoreFlags(
+    box
+      .command('list')
+      .summary('held messages, newest first')
+      .argument('<number>', 'subscriber number')
+      .option('--limit <n>', 'at most this many', '20')
+      .option('--offset <n>', 'skip this many', '0')
+      .option('--json', 'print JSON: { items, total }'),
+  )
+    .addHelpText('after', '\nExamples:\n  spamgate spambox list 07700900001\n  spamgate spambox list +447700900001 --offset 20 --json')
+    .action(
+      runCommand((number: string, flags: StoreFlags & { limit: string; offset: string }) =>
+        withService(flags, (svc) => {
+          const page = svc.listSpamBox(number, { limit: count(flags.limit, '--limit'), offset: count(flags.offset, '--offset') });
+          print(flags, page, () => {
+            const lines = page.items.map((m) => `${String(m.id).padStart(5)}  ${iso(m.storedAt)}  ${m.from.padEnd(16)} ${oneLine(m.text, 60)}\n`);
+            return lines.join('') + `${page.items.length} of ${page.total} held message${page.total === 1 ? '' : 's'}\n`;
+          });
+        }),
+      ),
+    );
+
+  addStoreFlags(
+    box
+      .command('show')
+      .summary('one held message with its verdict')
+      .argument('<number>', 'subscriber number')
+      .argument('<id>', 'spam box id')
+      .option('--json', 'print the item as JSON'),
+  )
+    .action(
+      runCommand((number: string, id: string, flags: StoreFlags) =>
+        withService(flags, (svc) => {
+          const item = svc.getSpamBoxItem(number, itemId(id));
+          if (!item) throw new CliError(`no message ${id} in the spam box of ${svc.subscriberKey(number)}`, EXIT_BAD_INPUT);
+          print(flags, item, () => describeItem(item));
+        }),
+      ),
+    );
+
+  addStoreFlags(
+    box
+      .command('release')
+      .summary('take a message out of the spam box for delivery, and print it')
+      .argument('<number>', 'subscriber number')
+      .argument('<id>', 'spam box id')
+      .option('--json', 'print the released message as JSON'),
+  )
+    .action(
+      runCommand((number: string, id: string, flags: StoreFlags) =>
+        withService(flags, (svc) => {
+          const item = svc.release(number, itemId(id), operatorActor());
+          if (!item) throw new CliError(`no message ${id} in the spam box of ${svc.subscriberKey(number)}`, EXIT_BAD_INPUT);
+          print(flags, item, () => `released:\n${describeItem(item)}`);
+        }),
+      ),
+    );
+
+  addStoreFlags(
+    box
+      .command('delete')
+      .summary('delete a held message')
+      .argument('<number>', 'subscriber number')
+      .argument('<id>', 'spam box id')
+      .option('--json', 'print the result as JSON'),
+  )
+    .action(
+      runCommand((number: string, id: string, flags: StoreFlags) =>
+        withService(flags, (svc) => {
+          const n = itemId(id);
+          if (!svc.deleteSpamBoxItem(number, n, operatorActor())) throw new CliError(`no message ${id} in the spam box of ${svc.subscriberKey(number)}`, EXIT_BAD_INPUT);
+          print(flags, { deleted: n }, () => `deleted message ${n}\n`);
+        }),
+      ),
+    );
+
+  addStoreFlags(
+    box
+      .command('purge')
+      .summary('drop held messages older than the retention')
+      .option('--retention-days <days>', 'keep this many days', '30')
+      .option('--json', 'print the result as JSON'),
+  )
+    .addHelpText('after', '\nRun it daily (cron or a systemd timer); `spamgate serve` also purges on its own.\n\nExamples:\n  spamgate spambox purge\n  spamgate spambox purge --retention-days 7 --json')
+    .action(
+      runCommand((flags: StoreFlags & { retentionDays: string }) => {
+        const days = count(flags.retentionDays, '--retention-days');
+        if (days === 0) throw new CliError('--retention-days must be at least 1');
+        return withService(
+          flags,
+          (svc) => {
+            const purged = svc.purge();
+            print(flags, { purged, retentionDays: days }, () => `purged ${purged} message${purged === 1 ? '' : 's'} held more than ${days} days\n`);
+          },
+          { retentionDays: days },
+        );
+      }),
+    );
+
+  addStoreFlags(
+    box
+      .command('digest')
+      .summary('the digest SMS for a subscriber: how many held since when, and from whom')
+      .argument('<number>', 'subscriber number')
+      .option('--since <when>', 'a duration back (24h, 7d) or an ISO-8601 time', '24h')
+      .option('--json', 'print JSON: { subscriber, since, text }'),
+  )
+    .addHelpText('after', '\nThe text fits one SMS (160 GSM characters), ready for the SMSC.\n\nExamples:\n  spamgate spambox digest +447700900001\n  spamgate spambox digest +447700900001 --since 2026-11-23T08:00:00Z --json')
+    .action(
+      runCommand((number: string, flags: StoreFlags & { since: string }) =>
+        withService(flags, (svc) => {
+          const since = parseSince(flags.since);
+          const text = svc.digest(number, since);
+          print(flags, { subscriber: svc.subscriberKey(number), since: iso(since), text }, () => text + '\n');
+        }),
+      ),
+    );
+}
