@@ -79,6 +79,8 @@ function compileRoutes(routes: readonly Route[]): CompiledRoute[] {
 }
 
 const LOCAL_PRINCIPAL: Principal = { scope: 'operator', name: 'local (no auth)' };
+/** Who calls a public route when authentication is on: a subscriber of no number, so least privilege. */
+const ANONYMOUS: Principal = { scope: 'subscriber', number: '', name: 'anonymous' };
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   const text = JSON.stringify(body);
@@ -235,7 +237,7 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
         bodyText = parsed?.text ?? '';
       }
       const reply = route.handle(
-        { principal: principal ?? LOCAL_PRINCIPAL, subscriber: subscriber ?? '', params, query: url.searchParams, body, bodyText },
+        { principal: principal ?? (options.tokens === null ? LOCAL_PRINCIPAL : ANONYMOUS), subscriber: subscriber ?? '', params, query: url.searchParams, body, bodyText },
         deps,
       );
       status = reply.status;

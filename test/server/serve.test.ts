@@ -67,6 +67,9 @@ describe('spamgate serve', () => {
     const weak = cli(['serve', '--port', '0'], { SPAMGATE_OPERATOR_TOKEN: 'short' });
     expect(weak.code).toBe(2);
     expect(weak.stderr).toMatch(/at least 16 characters/);
+    const subs = cli(['serve', '--port', '0', '--subscribers', 'corpora/sms/subscribers.yaml'], { SPAMGATE_OPERATOR_TOKEN: TOKEN });
+    expect(subs.code).toBe(2);
+    expect(subs.stderr).toMatch(/spamgate subscriber import/);
     const badFile = cli(['serve', '--port', '0', '--tokens', join(ROOT, 'no-such-tokens.yaml')]);
     expect(badFile.code).toBe(2);
     expect(badFile.stderr).toMatch(/cannot read token file/);

@@ -48,6 +48,10 @@ export async function startServer(flags: ServeFlags, logger: Logger): Promise<Ru
     maxBatch: positiveInt(flags.maxBatch, '--max-batch', 1_000_000),
     requestTimeoutMs: positiveInt(flags.requestTimeout, '--request-timeout', 3_600_000),
   };
+  if (flags.subscribers) {
+    // A file's rules would filter but be invisible to GET …/rules and lost on restart.
+    throw new CliError('serve keeps subscriber rules in its database: load the file with `spamgate subscriber import FILE --db …` instead of --subscribers');
+  }
   const engine = buildEngine(flags);
   let tokens: TokenStore | null = null;
   if (flags.auth) {
