@@ -13,6 +13,7 @@
  * Every function here is bounded by the input length (at most 64 KiB from a TLV) and never
  * throws on bad octets: undecodable input gives replacement characters, not an exception.
  */
+import { TextDecoder } from 'node:util';
 
 export type Alphabet = 'gsm7' | 'ia5' | 'latin1' | 'ucs2' | 'binary' | 'iso-8859-5' | 'iso-8859-8' | 'iso-2022-jp' | 'euc-kr' | 'unsupported';
 

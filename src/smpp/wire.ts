@@ -1,0 +1,204 @@
+/**
+ * The proxy's wire layer: PDU framing over a TCP socket, using the `smpp` package's PDU class and
+ * tables for the field layout.
+ *
+ * Why not the package's Session: it decodes `short_message` into a string on arrival (lossy for
+ * binary data, unknown septets and odd alphabets, so a re-encoded forward would not be the PDU
+ * the ESME sent) and it stops reading for good after one unparseable PDU. Here every PDU keeps
+ * its raw octets, which the proxy forwards with only the sequence number rewritten, and a
+ * garbled PDU gets a generic_nack while the connection carries on where framing allows.
+ */
+import type { Socket } from 'node:net';
+import smpp, { type PDU } from 'smpp';
+
+export const ESME = smpp.errors;
+
+export const CMD = {
+  generic_nack: 0x80000000,
+  bind_receiver: 0x00000001,
+  bind_transmitter: 0x00000002,
+  submit_sm: 0x00000004,
+  submit_sm_resp: 0x80000004,
+  deliver_sm: 0x00000005,
+  deliver_sm_resp: 0x80000005,
+  unbind: 0x00000006,
+  unbind_resp: 0x80000006,
+  bind_transceiver: 0x00000009,
+  bind_transceiver_resp: 0x80000009,
+  enquire_link: 0x00000015,
+  enquire_link_resp: 0x80000015,
+} as const;
+
+/** Test with `isResponse`: `id & RESPONSE_BIT` is a negative number in JavaScript's 32-bit arithmetic. */
+export const RESPONSE_BIT = 0x80000000;
+
+export function isResponse(commandId: number): boolean {
+  return commandId >= RESPONSE_BIT;
+}
+const HEADER = 16;
+/** Largest PDU accepted: a 64 KiB message_payload plus the fixed fields. */
+export const MAX_PDU_LENGTH = 70_000;
+
+/** One PDU as it came off the wire. `buffer` is the whole PDU, owned by the receiver. */
+export interface Frame {
+  readonly commandId: number;
+  readonly status: number;
+  readonly seq: number;
+  readonly buffer: Buffer;
+}
+
+export class PduDecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PduDecodeError';
+  }
+}
+
+/**
+ * Parse a frame's body with the package's PDU layout but without its decode filters, so
+ * `short_message`, `message_payload` and times stay as the raw octets/strings that were sent.
+ */
+export function decodeFrame(frame: Frame): PDU {
+  if (!smpp.commandsById[frame.commandId]) throw new PduDecodeError(`unknown command_id 0x${frame.commandId.toString(16).padStart(8, '0')}`);
+  const pdu = Object.create(smpp.PDU.prototype) as PDU;
+  (pdu as unknown as { _filter: () => void })._filter = () => {};
+  const def = smpp.commandsById[frame.commandId]!;
+  try {
+    pdu.fromBuffer(frame.buffer);
+  } catch (err) {
+    throw new PduDecodeError(`malformed ${def.command} body: ${(err as Error).message}`);
+  }
+  // The package stops quietly at the end of the buffer; a request must hold all its mandatory fields.
+  if (frame.status === 0 && !isResponse(frame.commandId)) {
+    let offset = HEADER;
+    for (const [key, param] of Object.entries(def.params ?? {})) {
+      if (!Object.prototype.hasOwnProperty.call(pdu, key)) throw new PduDecodeError(`${def.command} ends before its mandatory field ${key}`);
+      offset += param.type.size(pdu[key]);
+    }
+    if (offset > frame.buffer.length) throw new PduDecodeError(`${def.command} mandatory fields run past its command_length ${frame.buffer.length}`);
+  }
+  return pdu;
+}
+
+export function encodePdu(command: string, fields: Record<string, unknown>): Buffer {
+  return new smpp.PDU(command, fields).toBuffer();
+}
+
+/** A copy of a raw PDU with a new sequence number. */
+export function withSequence(buffer: Buffer, seq: number): Buffer {
+  const out = Buffer.from(buffer);
+  out.writeUInt32BE(seq >>> 0, 12);
+  return out;
+}
+
+/** A copy of a raw PDU with TLVs appended (the proxy's tag mark). */
+export function withTlv(buffer: Buffer, tag: number, value: Buffer): Buffer {
+  const tlv = Buffer.alloc(4 + value.length);
+  tlv.writeUInt16BE(tag, 0);
+  tlv.writeUInt16BE(value.length, 2);
+  value.copy(tlv, 4);
+  const out = Buffer.concat([buffer, tlv]);
+  out.writeUInt32BE(out.length, 0);
+  return out;
+}
+
+/** The message_id of a submit_sm_resp / deliver_sm_resp frame (a C string after the header). */
+export function respMessageId(frame: Frame): string {
+  const b = frame.buffer;
+  if (frame.status !== 0 || b.length <= HEADER) return '';
+  const end = b.indexOf(0, HEADER);
+  return b.toString('latin1', HEADER, end < 0 ? b.length : end);
+}
+
+export interface PduLinkHandlers {
+  onFrame(frame: Frame): void;
+  /** The peer sent something that cannot be framed; the link answers generic_nack and closes. */
+  onFramingError?(reason: string): void;
+  onClose(hadError: boolean): void;
+}
+
+/**
+ * Framing over one socket. Frames are delivered synchronously in arrival order; `send` writes a
+ * ready PDU. A PDU longer than `maxLength` or shorter than its header cannot be skipped safely:
+ * the link answers generic_nack and hangs up. Memory per peer is bounded by the proxy's window.
+ */
+export class PduLink {
+  private rest: Buffer | undefined;
+  private closed = false;
+  private seq = 0;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly handlers: PduLinkHandlers,
+    private readonly maxLength = MAX_PDU_LENGTH,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => {});
+    socket.on('close', (hadError: boolean) => {
+      this.closed = true;
+      this.handlers.onClose(hadError);
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.socket.writable;
+  }
+
+  /** The next sequence number for a request this side originates (1..0x7FFFFFFF). */
+  nextSeq(): number {
+    this.seq = this.seq >= 0x7fffffff ? 1 : this.seq + 1;
+    return this.seq;
+  }
+
+  send(buffer: Buffer): boolean {
+    if (!this.isOpen) return false;
+    this.socket.write(buffer);
+    return true;
+  }
+
+  sendPdu(command: string, fields: Record<string, unknown>): boolean {
+    return this.send(encodePdu(command, fields));
+  }
+
+  /** Stop reading (the peer's PDUs stay in the kernel buffer) / read again. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.closed) this.socket.resume();
+  }
+
+  /** Flush and close. */
+  end(): void {
+    if (!this.closed) this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    let buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    this.rest = undefined;
+    let offset = 0;
+    while (!this.closed && buf.length - offset >= 4) {
+      const length = buf.readUInt32BE(offset);
+      if (length < HEADER || length > this.maxLength) {
+        // No way to find the next PDU boundary: answer and hang up (SMPP v3.4 §2.8).
+        const seq = buf.length - offset >= HEADER ? buf.readUInt32BE(offset + 12) : 0;
+        this.send(encodePdu('generic_nack', { sequence_number: seq, command_status: ESME.ESME_RINVCMDLEN }));
+        this.handlers.onFramingError?.(`command_length ${length} outside ${HEADER}..${this.maxLength}`);
+        this.end();
+        setTimeout(() => this.destroy(), 1000).unref();
+        return;
+      }
+      if (buf.length - offset < length) break;
+      const buffer = offset === 0 && length === buf.length ? buf : buf.subarray(offset, offset + length);
+      offset += length;
+      this.handlers.onFrame({ commandId: buffer.readUInt32BE(4), status: buffer.readUInt32BE(8), seq: buffer.readUInt32BE(12), buffer });
+    }
+    if (offset < buf.length) this.rest = Buffer.from(buf.subarray(offset));
+  }
+}
