@@ -2,17 +2,24 @@ import type { SpamClassifier } from '../engine/types.js';
 import type { Message } from '../message/types.js';
 import type { TextAnalysis } from '../text/analysis.js';
 import { DEFAULT_FEATURES, extractFeatures, type FeatureOptions } from './features.js';
-import { BayesModel, type Label } from './model.js';
+import { BayesModel, type Label, type ModelParameters } from './model.js';
+import { EMAIL_MODEL_PARAMETERS } from './email-features.js';
 
 /** The engine's view of the model: features from the shared analysis, then the combiner. */
 export class BayesClassifier implements SpamClassifier {
   constructor(
     readonly model: BayesModel = new BayesModel(),
     readonly features: FeatureOptions = DEFAULT_FEATURES,
-  ) {}
+  ) {
+    this.emailParameters = { ...model.parameters, ...EMAIL_MODEL_PARAMETERS };
+  }
+
+  /** The model's parameters with the email prior strength (EMAIL_MODEL_PARAMETERS). */
+  private readonly emailParameters: ModelParameters;
 
   spamProbability(message: Message, analysis: TextAnalysis): number {
-    return this.model.probability(extractFeatures(message, analysis, this.features));
+    const features = extractFeatures(message, analysis, this.features);
+    return message.email ? this.model.probability(features, this.emailParameters) : this.model.probability(features);
   }
 
   learn(message: Message, analysis: TextAnalysis, label: Label, sign: 1 | -1 = 1): void {

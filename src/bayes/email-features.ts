@@ -11,6 +11,7 @@
  * collected, not what was sent, and on the SpamAssassin corpus they differ by collection.
  */
 import type { EmailFields } from '../message/types.js';
+import type { ModelParameters } from './model.js';
 
 export interface EmailFeatureOptions {
   /** Host domains and IP prefixes of the Received relays (sender side only). */
@@ -56,6 +57,14 @@ export const DEFAULT_EMAIL_FEATURES: EmailFeatureOptions = {
   minWordLength: 3,
   body: 'words',
 };
+
+/**
+ * Model parameters for email, over the model's own (which were chosen on SMS). A weaker prior
+ * (Robinson's s 0.3 instead of 2; SpamBayes uses 0.45) lets the many tokens of a long message
+ * seen only a few times count: 5-fold CV on the 70 % split, classifier alone at 0.3 % ham held,
+ * spam caught 95.7 % with s = 2, 97.0 % with 0.45, 97.6 % with 0.3 (src/mail/experiment.ts).
+ */
+export const EMAIL_MODEL_PARAMETERS: Partial<ModelParameters> = { strength: 0.3 };
 
 const MAX_WORD = 40;
 /** Received headers beyond this many (oldest) are ignored: bounded cost on hostile input. */
@@ -188,6 +197,15 @@ function dateTokens(email: EmailFields, add: (token: string) => void): void {
   }
   const zone = /([+-]\d{4}|\b[A-Z]{2,4})\s*(?:\([^)]*\))?\s*$/.exec(date.trim());
   add('date:zone:' + (zone ? zone[1]! : 'none'));
+  // Skew against the newest Received stamp (our side's clock), as SpamAssassin's DATE_IN_PAST/FUTURE.
+  const sent = Date.parse(date);
+  const received = email.headers.get('received')?.[0];
+  const semi = received ? received.lastIndexOf(';') : -1;
+  if (Number.isNaN(sent) || semi < 0) return;
+  const arrived = Date.parse(received!.slice(semi + 1, semi + 80).replace(/\([^)]*\)/g, '').trim());
+  if (Number.isNaN(arrived)) return;
+  const hours = (sent - arrived) / 3_600_000;
+  add(hours > 12 ? 'date:future' : hours < -24 * 365 ? 'date:past:year' : hours < -96 ? 'date:past:days' : 'date:on-time');
 }
 
 function headerFactTokens(email: EmailFields, add: (token: string) => void): void {

@@ -67,7 +67,7 @@ export class BayesModel {
   }
 
   /** Robinson's f(w) for one token, or -1 when it was never seen. */
-  tokenProbability(hash: number): number {
+  tokenProbability(hash: number, parameters: ModelParameters = this.parameters): number {
     if (!this.table.counts(hash, this.scratch)) return -1;
     const sc = this.scratch[0]!;
     const hc = this.scratch[1]!;
@@ -76,19 +76,22 @@ export class BayesModel {
     const spamRatio = sc / Math.max(this.spamMessages, 1);
     const hamRatio = hc / Math.max(this.hamMessages, 1);
     const p = spamRatio / (spamRatio + hamRatio);
-    const { strength: s, unknownProbability: x } = this.parameters;
+    const { strength: s, unknownProbability: x } = parameters;
     return (s * x + n * p) / (s + n);
   }
 
-  /** Spam probability of a message from its features; 0.5 when the model knows nothing. */
-  probability(features: Int32Array): number {
+  /**
+   * Spam probability of a message from its features; 0.5 when the model knows nothing.
+   * `parameters` overrides the model's own for one call (email uses its own prior strength).
+   */
+  probability(features: Int32Array, parameters: ModelParameters = this.parameters): number {
     if (!this.trained) return 0.5;
-    const { minimumDeviation, maxClues } = this.parameters;
+    const { minimumDeviation, maxClues } = parameters;
     if (this.clues.length < features.length) this.clues = new Float64Array(features.length * 2);
     const clues = this.clues;
     let n = 0;
     for (let i = 0; i < features.length; i++) {
-      const f = this.tokenProbability(features[i]!);
+      const f = this.tokenProbability(features[i]!, parameters);
       if (f < 0 || Math.abs(f - 0.5) < minimumDeviation) continue;
       clues[n++] = f;
     }

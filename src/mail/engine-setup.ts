@@ -5,12 +5,12 @@
  */
 import { buildEngine, registerClassifierSource, type ClassifierSource, type EngineFlags } from '../cli/common.js';
 import type { Engine } from '../engine/engine.js';
-import type { ScoreBand, SpamClassifier } from '../engine/types.js';
+import type { SpamClassifier } from '../engine/types.js';
+import { EMAIL_BAYES_BANDS } from './bands.js';
 
 interface BayesModule {
   loadClassifier?: (path?: string) => SpamClassifier | undefined | null;
   classifierSource?: ClassifierSource;
-  BAYES_BANDS?: readonly ScoreBand[];
 }
 
 let registered = false;
@@ -24,14 +24,12 @@ export async function registerBayes(): Promise<boolean> {
   } catch {
     return false;
   }
+  // Mail is scored with the email bands (bands.ts), not the SMS ones the bayes room exports.
   if (mod.classifierSource) {
-    registerClassifierSource(mod.classifierSource);
+    registerClassifierSource({ ...mod.classifierSource, bands: EMAIL_BAYES_BANDS });
   } else if (typeof mod.loadClassifier === 'function') {
     const load = mod.loadClassifier;
-    registerClassifierSource({
-      load: (path) => load(path) ?? undefined,
-      ...(mod.BAYES_BANDS ? { bands: mod.BAYES_BANDS } : {}),
-    });
+    registerClassifierSource({ load: (path) => load(path) ?? undefined, bands: EMAIL_BAYES_BANDS });
   } else {
     return false;
   }

@@ -9,7 +9,8 @@ import { createEngine } from '../engine/engine.js';
 import type { CompiledRuleSet } from '../rules/compile.js';
 import { loadRuleSet, shippedRulesDir } from '../rules/load.js';
 import { analyseText, type TextAnalysis } from '../text/analysis.js';
-import type { ScoreBand, SpamClassifier } from '../engine/types.js';
+import type { SpamClassifier } from '../engine/types.js';
+import { EMAIL_BAYES_BANDS } from './bands.js';
 import type { Message } from '../message/types.js';
 import type { Label } from '../message/records.js';
 import { loadSpamAssassin, splitSpamAssassin, type CorpusMessage } from './corpus.js';
@@ -39,12 +40,11 @@ interface TrainableClassifier extends SpamClassifier {
  * The bayes room's classifier, imported by name at run time so this file builds before that
  * room does (the evaluation then reports that it cannot run).
  */
-async function bayesClassifier(): Promise<{ classifier: TrainableClassifier; bands?: readonly ScoreBand[] }> {
+async function bayesClassifier(): Promise<TrainableClassifier> {
   const specifier = '../bayes/index.js';
-  const mod = (await import(specifier)) as { BayesClassifier?: new () => TrainableClassifier; BAYES_BANDS?: readonly ScoreBand[] };
+  const mod = (await import(specifier)) as { BayesClassifier?: new () => TrainableClassifier };
   if (typeof mod.BayesClassifier !== 'function') throw new Error('src/bayes/index.js exports no BayesClassifier');
-  // The bands the CLI uses with this classifier (classifierSource.bands), so the figures match a scan.
-  return { classifier: new mod.BayesClassifier(), ...(mod.BAYES_BANDS ? { bands: mod.BAYES_BANDS } : {}) };
+  return new mod.BayesClassifier();
 }
 
 async function parseAll(messages: readonly CorpusMessage[], unparsed: string[]): Promise<Array<{ m: CorpusMessage; p: ParsedEmail }>> {
@@ -68,13 +68,14 @@ export async function evaluateSpamAssassinSplit(options: { rules?: CompiledRuleS
   const { train, test } = splitSpamAssassin(loadSpamAssassin());
   const rules = options.rules ?? loadRuleSet([join(shippedRulesDir(), 'email')]);
   const unparsed: string[] = [];
-  const { classifier, bands } = await bayesClassifier();
+  const classifier = await bayesClassifier();
   const normaliser = createEngine({ rules });
   for (const { m, p } of await parseAll(train, unparsed)) {
     const message = normaliser.normalise(p.input);
     classifier.learn(message, analyseText(message.text), m.label);
   }
-  const engine = createEngine({ rules, classifier, ...(bands ? { bayesBands: bands } : {}) });
+  // The email bands a mail scan uses (engine-setup.ts), so the figures match a scan.
+  const engine = createEngine({ rules, classifier, bayesBands: EMAIL_BAYES_BANDS });
   let spam = 0;
   let ham = 0;
   let hardHam = 0;

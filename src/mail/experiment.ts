@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BayesModel, DEFAULT_PARAMETERS, type ModelParameters } from '../bayes/model.js';
 import { DEFAULT_FEATURES, extractFeatures, type FeatureOptions } from '../bayes/features.js';
-import { DEFAULT_EMAIL_FEATURES, type EmailFeatureOptions } from '../bayes/email-features.js';
-import { BAYES_BANDS } from '../bayes/index.js';
+import { DEFAULT_EMAIL_FEATURES, EMAIL_MODEL_PARAMETERS, type EmailFeatureOptions } from '../bayes/email-features.js';
+import { EMAIL_BAYES_BANDS } from './bands.js';
 import { createEngine } from '../engine/engine.js';
 import type { ScoreBand } from '../engine/types.js';
 import type { Message } from '../message/types.js';
@@ -73,12 +73,15 @@ export function foldsOf(data: readonly PreparedMail[], k = 5): number[] {
   });
 }
 
+/** The model parameters the classifier uses on email. */
+export const EMAIL_PARAMETERS: ModelParameters = { ...DEFAULT_PARAMETERS, ...EMAIL_MODEL_PARAMETERS };
+
 /** Out-of-fold spam probability of every message. */
 export function crossValidatedProbabilities(
   data: readonly PreparedMail[],
   folds: readonly number[],
   features: FeatureOptions = DEFAULT_FEATURES,
-  parameters: ModelParameters = DEFAULT_PARAMETERS,
+  parameters: ModelParameters = EMAIL_PARAMETERS,
 ): Float64Array {
   const f = data.map((d) => extractFeatures(d.message, d.analysis, features));
   const k = Math.max(...folds) + 1;
@@ -92,7 +95,7 @@ export function crossValidatedProbabilities(
 }
 
 /** The scan's decision from the rule result and a probability. */
-export function held(d: PreparedMail, probability: number, bands: readonly ScoreBand[] = BAYES_BANDS, quarantineAt = 6): boolean {
+export function held(d: PreparedMail, probability: number, bands: readonly ScoreBand[] = EMAIL_BAYES_BANDS, quarantineAt = 6): boolean {
   if (d.forcedHeld) return true;
   if (d.allowed) return false;
   const band = [...bands].sort((a, b) => b.min - a.min).find((b) => probability >= b.min);
@@ -110,7 +113,7 @@ export interface Outcome {
   readonly bayesOnlyHamHeldPercent: number;
 }
 
-export function outcome(data: readonly PreparedMail[], probabilities: Float64Array, bands: readonly ScoreBand[] = BAYES_BANDS): Outcome {
+export function outcome(data: readonly PreparedMail[], probabilities: Float64Array, bands: readonly ScoreBand[] = EMAIL_BAYES_BANDS): Outcome {
   let spam = 0, ham = 0, caught = 0, hamHeld = 0, hardHamHeld = 0, bSpam = 0, bHam = 0;
   data.forEach((d, i) => {
     const h = held(d, probabilities[i]!, bands);
@@ -165,7 +168,7 @@ const BAND_SCORES = [-3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7] as const;
  * while at most `hamShare` of ham is held, scores never rising as probability falls. Starts
  * from `start` mapped onto BAND_CUTOFFS.
  */
-export function searchBands(data: readonly PreparedMail[], probabilities: Float64Array, hamShare: number, start: readonly ScoreBand[] = BAYES_BANDS): ScoreBand[] {
+export function searchBands(data: readonly PreparedMail[], probabilities: Float64Array, hamShare: number, start: readonly ScoreBand[] = EMAIL_BAYES_BANDS): ScoreBand[] {
   const bandOf = data.map((_, i) => BAND_CUTOFFS.findIndex((c) => probabilities[i]! >= c));
   const startSorted = [...start].sort((a, b) => b.min - a.min);
   const scores: number[] = BAND_CUTOFFS.map((c) => startSorted.find((b) => c >= b.min)?.score ?? 0);
@@ -201,6 +204,59 @@ export function searchBands(data: readonly PreparedMail[], probabilities: Float6
   return BAND_CUTOFFS.map((min, i) => ({ id: `BAYES_${String(Math.round(min * 100)).padStart(2, '0')}`, min, score: scores[i]! }));
 }
 
+export interface FittedScores {
+  /** Score per rule id (rules that never fired keep no entry). */
+  readonly rules: Map<string, number>;
+  readonly bands: ScoreBand[];
+}
+
+/**
+ * Rule and band scores fitted together, as SpamAssassin fits its score sets: a logistic
+ * regression on rule hits plus a one-hot Bayes band (BAND_CUTOFFS), with ham errors weighted
+ * `hamWeight` times and L2 shrinkage, then scaled so "hold" is a total of 6. Rules that force
+ * an action and meta building blocks (`__`) are left as they are. `margin` moves the cut
+ * (in logit units) towards holding less ham.
+ */
+export function fitScores(data: readonly PreparedMail[], probabilities: Float64Array, options: { hamWeight?: number; l2?: number; margin?: number; scale?: number } = {}): FittedScores {
+  const hamWeight = options.hamWeight ?? 10;
+  const l2 = options.l2 ?? 0.01;
+  const scale = options.scale ?? 1.5;
+  const ruleIds = [...new Set(data.flatMap((d) => d.rules.filter((r) => !r.startsWith('__') && !r.startsWith('BAYES'))))].sort();
+  const index = new Map(ruleIds.map((r, i) => [r, i]));
+  const nb = BAND_CUTOFFS.length;
+  const dim = ruleIds.length + nb;
+  const rows = data.map((d, i) => [...d.rules.flatMap((r) => (index.has(r) ? [index.get(r)!] : [])), ruleIds.length + BAND_CUTOFFS.findIndex((c) => probabilities[i]! >= c)]);
+  const w = new Float64Array(dim);
+  const total = data.reduce((s, d) => s + (d.spam ? 1 : hamWeight), 0);
+  for (let epoch = 0; epoch < 400; epoch++) {
+    const grad = new Float64Array(dim);
+    data.forEach((d, i) => {
+      let z = 0;
+      for (const j of rows[i]!) z += w[j]!;
+      const y = d.spam ? 1 : 0;
+      const g = (1 / (1 + Math.exp(-z)) - y) * (d.spam ? 1 : hamWeight);
+      for (const j of rows[i]!) grad[j] += g;
+    });
+    for (let j = 0; j < dim; j++) w[j] -= 2 * (grad[j]! / total + l2 * w[j]!) * (total / data.length);
+  }
+  const margin = options.margin ?? 0;
+  const rules = new Map(ruleIds.map((r, i) => [r, Math.round(w[i]! * scale * 10) / 10]));
+  // Bands never score more for a lower probability.
+  const bandScores = BAND_CUTOFFS.map((_, b) => Math.round((6 + (w[ruleIds.length + b]! - margin) * scale) * 10) / 10);
+  for (let b = 1; b < nb; b++) bandScores[b] = Math.min(bandScores[b]!, bandScores[b - 1]!);
+  return { rules, bands: BAND_CUTOFFS.map((min, b) => ({ id: `BAYES_${String(Math.round(min * 100)).padStart(2, '0')}`, min, score: bandScores[b]! })) };
+}
+
+/** The scan's decision with fitted scores in place of the rule files' own. */
+export function heldWith(d: PreparedMail, probability: number, scores: FittedScores): boolean {
+  if (d.forcedHeld) return true;
+  if (d.allowed) return false;
+  let total = 0;
+  for (const r of d.rules) total += scores.rules.get(r) ?? 0;
+  total += scores.bands.find((b) => probability >= b.min)?.score ?? 0;
+  return total >= 6;
+}
+
 type Group = Exclude<keyof EmailFeatureOptions, 'minWordLength' | 'body'>;
 const GROUPS: readonly Group[] = ['relays', 'messageId', 'headerNames', 'encoding', 'links', 'recipients', 'date', 'headerFacts'];
 
@@ -209,18 +265,21 @@ export function variants(): Array<{ name: string; features: FeatureOptions; para
   const base = { ...DEFAULT_FEATURES };
   const email = DEFAULT_EMAIL_FEATURES;
   const out: Array<{ name: string; features: FeatureOptions; parameters: ModelParameters }> = [
-    { name: 'default', features: base, parameters: DEFAULT_PARAMETERS },
-    { name: 'no header groups', features: { ...base, email: { ...email, ...Object.fromEntries(GROUPS.map((g) => [g, false])) } }, parameters: DEFAULT_PARAMETERS },
+    { name: 'default', features: base, parameters: EMAIL_PARAMETERS },
+    { name: 'no header groups', features: { ...base, email: { ...email, ...Object.fromEntries(GROUPS.map((g) => [g, false])) } }, parameters: EMAIL_PARAMETERS },
   ];
-  for (const g of GROUPS) out.push({ name: `${email[g] ? 'without' : 'with'} ${g}`, features: { ...base, email: { ...email, [g]: !email[g] } }, parameters: DEFAULT_PARAMETERS });
+  for (const g of GROUPS) out.push({ name: `${email[g] ? 'without' : 'with'} ${g}`, features: { ...base, email: { ...email, [g]: !email[g] } }, parameters: EMAIL_PARAMETERS });
   for (const minWordLength of [1, 2, 3]) {
-    if (minWordLength !== email.minWordLength) out.push({ name: `min word ${minWordLength}`, features: { ...base, email: { ...email, minWordLength } }, parameters: DEFAULT_PARAMETERS });
+    if (minWordLength !== email.minWordLength) out.push({ name: `min word ${minWordLength}`, features: { ...base, email: { ...email, minWordLength } }, parameters: EMAIL_PARAMETERS });
   }
   for (const body of ['words', 'raw', 'both'] as const) {
-    if (body !== email.body) out.push({ name: `body ${body}`, features: { ...base, email: { ...email, body } }, parameters: DEFAULT_PARAMETERS });
+    if (body !== email.body) out.push({ name: `body ${body}`, features: { ...base, email: { ...email, body } }, parameters: EMAIL_PARAMETERS });
   }
-  for (const maxClues of [50, 100, 300]) out.push({ name: `maxClues ${maxClues}`, features: base, parameters: { ...DEFAULT_PARAMETERS, maxClues } });
-  out.push({ name: 'bigrams', features: { ...base, bigrams: true }, parameters: DEFAULT_PARAMETERS });
+  for (const strength of [2, 0.45, 0.3, 0.2]) {
+    if (strength !== EMAIL_PARAMETERS.strength) out.push({ name: `prior strength ${strength}`, features: base, parameters: { ...EMAIL_PARAMETERS, strength } });
+  }
+  for (const maxClues of [50, 100, 300]) out.push({ name: `maxClues ${maxClues}`, features: base, parameters: { ...EMAIL_PARAMETERS, maxClues } });
+  out.push({ name: 'bigrams', features: { ...base, bigrams: true }, parameters: EMAIL_PARAMETERS });
   return out;
 }
 

@@ -1,22 +1,22 @@
 /**
  * Accuracy on the fixed 70/30 SpamAssassin split (src/mail/corpus.ts): Bayes trained on the
- * 70 %, the 30 % scored with the shipped email rules plus that classifier and the bayes room's
- * score bands, as `spamgate scan` would score it.
+ * 70 %, the 30 % scored with the shipped email rules plus that classifier and the email score
+ * bands (src/mail/bands.ts), as a mail scan scores it.
  *
- * Targets (issue 4): ham held at most 0.5 %, spam caught at least 97 %. Neither is met yet
- * (docs/mail.md: 0.56 % and 92.1 % when this was written; the seven ham held are hard ham the
- * classifier alone puts in its top band). Until they are, this test asserts floors a little
- * below the level reached, so a change that loses ground fails; raise them to the targets once
- * they are met.
+ * Targets (issue 4): ham held at most 0.5 %, spam caught at least 97 %. Everything was chosen
+ * by cross-validation on the 70 % only (src/mail/experiment.ts), then measured once here:
+ * spam caught 98.24 % (target met, so asserted as the target), ham held 0.56 % (7 of 1,245,
+ * all hard ham; target not met, so a ceiling just above the level reached is asserted, and
+ * the target replaces it once met).
  */
 import { describe, expect, it } from 'vitest';
 import { evaluateSpamAssassinSplit } from '../../src/mail/evaluate.js';
 
 const TARGET = { hamHeldMax: 0.5, spamCaughtMin: 97 };
-const FLOOR = { hamHeldMax: 1.0, spamCaughtMin: 88 };
+const HAM_CEILING = 0.65;
 
 describe('rules + Bayes on the SpamAssassin 70/30 split', () => {
-  it('keeps ham held and spam caught at or beyond the level reached', async () => {
+  it('catches at least 97 % of spam and holds no more ham than the level reached', async () => {
     const r = await evaluateSpamAssassinSplit();
     expect(r.train).toEqual({ spam: 1327, ham: 2905 });
     expect(r.test).toEqual({ spam: 569, ham: 1245, hardHam: 75 });
@@ -26,7 +26,9 @@ describe('rules + Bayes on the SpamAssassin 70/30 split', () => {
       `spam caught ${r.spamCaughtPercent.toFixed(2)}% (${r.spamCaught}/${r.test.spam}; target ≥ ${TARGET.spamCaughtMin}%), ` +
         `ham held ${r.hamHeldPercent.toFixed(2)}% (${r.hamHeld}/${r.test.ham}, ${r.hardHamHeld} of ${r.test.hardHam} hard ham; target ≤ ${TARGET.hamHeldMax}%)`,
     );
-    expect(r.hamHeldPercent).toBeLessThanOrEqual(FLOOR.hamHeldMax);
-    expect(r.spamCaughtPercent).toBeGreaterThanOrEqual(FLOOR.spamCaughtMin);
+    expect(r.spamCaughtPercent).toBeGreaterThanOrEqual(TARGET.spamCaughtMin);
+    expect(r.hamHeldPercent).toBeLessThanOrEqual(HAM_CEILING);
+    // Easy ham is never held; what is held is hard ham (commercial newsletters).
+    expect(r.hamHeld).toBe(r.hardHamHeld);
   });
 });
