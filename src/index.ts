@@ -16,5 +16,9 @@ export { RuleLoadError, formatProblem, type RuleProblem } from './rules/source.j
 export { compileSubscriber, parseSubscribersFile, SubscriberRuleError } from './rules/subscriber.js';
 export { SUBSCRIBER_LIMITS, emptySubscriberRules, type SubscriberRules, type QuietWindow } from './rules/subscriber-types.js';
 export { CONDITION_KINDS } from './rules/conditions/index.js';
+export { createSubscriberService, SubscriberServiceImpl, SqliteSubscriberStore, parseCommand, DEFAULT_REPLIES, type SubscriberService, type SubscriberServiceOptions, type SubscriberRepository, type SpamBoxItem, type ProcessResult, type CommandResult, type Actor, type FeedbackLabel, type FeedbackResult, type RuleList, type Page, type Replies } from './service/index.js';
 export { MemoryVolumeStore, type VolumeStore, type CounterSpec, type VolumeStats, type MemoryVolumeStoreOptions } from './rules/volume-store.js';
 export { watchRules, type WatchRulesOptions, type RuleWatcher, type ReloadResult, type ReloadSuccess, type ReloadFailure, type ReloadLogger, type ReloadReason } from './engine/reload.js';
+export { createHttpApi, DEFAULT_LIMITS, type HttpApi, type HttpApiOptions, type HttpLimits } from './server/http.js';
+export { AccessTokens, loadTokens, parseTokensFile, sha256, type Principal, type TokenEntry } from './server/auth.js';
+export { MetricsRegistry, Counter, Gauge, Histogram, parsePrometheusText, PROMETHEUS_CONTENT_TYPE, type Labels } from './server/metrics.js';

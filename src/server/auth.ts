@@ -33,7 +33,7 @@ export function sha256(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
-export class TokenStore {
+export class AccessTokens {
   private readonly buckets = new Map<string, TokenEntry[]>();
   private count = 0;
 
@@ -103,7 +103,7 @@ function readEntry(field: Field, index: number, normaliser: AddressNormaliser): 
 }
 
 /** Parse a token file; every problem names file, line and column (RuleLoadError). */
-export function parseTokensFile(text: string, file: string, normaliser: AddressNormaliser, into = new TokenStore()): TokenStore {
+export function parseTokensFile(text: string, file: string, normaliser: AddressNormaliser, into = new AccessTokens()): AccessTokens {
   const { root, problems } = parseSource(text, file);
   const all: RuleProblem[] = [...problems];
   if (all.length === 0) {
@@ -139,8 +139,8 @@ export class TokenConfigError extends Error {
 }
 
 /** Tokens from `--tokens FILE` and/or `SPAMGATE_OPERATOR_TOKEN`. */
-export function loadTokens(options: { file?: string; operatorToken?: string; normaliser: AddressNormaliser }): TokenStore {
-  const store = new TokenStore();
+export function loadTokens(options: { file?: string; operatorToken?: string; normaliser: AddressNormaliser }): AccessTokens {
+  const store = new AccessTokens();
   if (options.file) {
     let text: string;
     try {

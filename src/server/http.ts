@@ -12,7 +12,7 @@ import pino, { type Logger } from 'pino';
 import type { Engine } from '../engine/engine.js';
 import type { SubscriberService } from '../service/types.js';
 import { ApiMetrics } from './api-metrics.js';
-import type { Principal, TokenStore } from './auth.js';
+import type { Principal, AccessTokens } from './auth.js';
 import { errorBody, HttpError } from './errors.js';
 import type { MetricsRegistry } from './metrics.js';
 import { canonicalSubscriber, ROUTES, type Route, type RouteDeps } from './routes.js';
@@ -43,7 +43,7 @@ export interface HttpApiOptions {
   /** The subscriber service; without it checks use the engine alone and subscriber routes answer 503. */
   readonly service?: SubscriberService;
   /** Accepted tokens; `null` turns authentication off (every caller is an operator): local use only. */
-  readonly tokens: TokenStore | null;
+  readonly tokens: AccessTokens | null;
   readonly logger?: Logger;
   /** Log message texts in decision logs (off by default: privacy of traffic). */
   readonly logText?: boolean;

@@ -1,7 +1,7 @@
 /** Test helpers: an API on 127.0.0.1 port 0 and a small HTTP client over node:http. */
 import { request as httpRequest, Agent } from 'node:http';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
-import { sha256, TokenStore } from '../../src/server/auth.js';
+import { sha256, AccessTokens } from '../../src/server/auth.js';
 import { createHttpApi, type HttpApi, type HttpApiOptions } from '../../src/server/http.js';
 
 export const OPERATOR = 'operator-token-0123456789abcdef';
@@ -10,8 +10,8 @@ export const SUB2 = 'subscriber-two-token-0123456789';
 export const N1 = '+447700900001';
 export const N2 = '+447700900002';
 
-export function testTokens(): TokenStore {
-  const store = new TokenStore();
+export function testTokens(): AccessTokens {
+  const store = new AccessTokens();
   store.add({ digest: sha256(OPERATOR), principal: { scope: 'operator', name: 'test-operator' } });
   store.add({ digest: sha256(SUB1), principal: { scope: 'subscriber', number: N1, name: 'sub1' } });
   store.add({ digest: sha256(SUB2), principal: { scope: 'subscriber', number: N2, name: 'sub2' } });

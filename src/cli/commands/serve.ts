@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { watchRules, type RuleWatcher } from '../../engine/reload.js';
 import { shippedRulesDir } from '../../rules/load.js';
-import { TokenConfigError, loadTokens, type TokenStore } from '../../server/auth.js';
+import { TokenConfigError, loadTokens, type AccessTokens } from '../../server/auth.js';
 import { createHttpApi, DEFAULT_LIMITS } from '../../server/http.js';
 import { createSubscriberService } from '../../service/index.js';
 import type { SubscriberService } from '../../service/types.js';
@@ -53,7 +53,7 @@ export async function startServer(flags: ServeFlags, logger: Logger): Promise<Ru
     throw new CliError('serve keeps subscriber rules in its database: load the file with `spamgate subscriber import FILE --db …` instead of --subscribers');
   }
   const engine = buildEngine(flags);
-  let tokens: TokenStore | null = null;
+  let tokens: AccessTokens | null = null;
   if (flags.auth) {
     try {
       tokens = loadTokens({ ...(flags.tokens ? { file: flags.tokens } : {}), operatorToken: process.env['SPAMGATE_OPERATOR_TOKEN'], normaliser: engine.normaliser });
