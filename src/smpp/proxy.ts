@@ -484,7 +484,8 @@ export class SmppProxy {
 
   /** Ask the filter; undefined when it threw (the caller applies the failure policy). */
   private decide(direction: Direction, msg: Message): ProcessResult | undefined {
-    const input: MessageInput = { channel: 'sms', from: msg.from, to: msg.to, text: msg.text, time: Date.now() };
+    // The ESME's system_id is the message's source for per-client volume rules (MT only: MO has no client).
+    const input: MessageInput = { channel: 'sms', from: msg.from, to: msg.to, text: msg.text, time: Date.now(), ...(direction === 'mt' && msg.systemId ? { source: msg.systemId } : {}) };
     try {
       const result = this.options.filter.process(input);
       this.log.debug({ direction, systemId: msg.systemId, from: msg.from, to: msg.to, action: result.verdict.action, outcome: result.outcome, score: result.verdict.score, ...(this.options.logText ? { text: msg.text } : {}) }, 'decision');

@@ -141,6 +141,8 @@ export class SmscSimulator {
       session.close();
     });
     session.on('submit_sm', (pdu: PDU) => {
+      // The package keeps emitting PDUs it had buffered after destroy(): a dead link takes nothing.
+      if (!session.socket.writable) return;
       this.submitsSeen++;
       if (this.dropAfterCount !== undefined && this.submitsSeen >= this.dropAfterCount) {
         this.dropAfterCount = undefined;
