@@ -13,6 +13,19 @@ const SHORT_CODE = /^\d{3,8}$/;
 const NUMBER_CHARS = /^[+(\d][\d\s().-]*$/;
 const ALNUM_SENDER = /^[\p{L}\p{N} ._&'-]{1,20}$/u;
 
+/** E164 without the regex: most addresses at a gateway already are canonical numbers. */
+function isE164(s: string): boolean {
+  const n = s.length;
+  if (n < 8 || n > 16 || s.charCodeAt(0) !== 0x2b) return false;
+  const first = s.charCodeAt(1);
+  if (first < 0x31 || first > 0x39) return false;
+  for (let i = 2; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
 /** Throws when a region is not an ISO 3166 code libphonenumber knows. */
 export function assertRegion(region: string): CountryCode {
   const upper = region.toUpperCase();
@@ -29,6 +42,7 @@ export class AddressNormaliser {
   }
 
   normalise(raw: string): Address {
+    if (isE164(raw)) return { raw, value: raw, kind: 'e164' };
     const trimmed = raw.trim();
     if (E164.test(trimmed)) return { raw, value: trimmed, kind: 'e164' };
     const hit = this.cache.get(trimmed);

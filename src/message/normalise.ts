@@ -37,15 +37,16 @@ export function normaliseMessage(input: MessageInput, normaliser: AddressNormali
   if (typeof input.from !== 'string') throw new MessageError("field 'from' must be a string", 'from');
   if (typeof input.to !== 'string') throw new MessageError("field 'to' must be a string", 'to');
   const channel = input.channel ?? (input.email ? 'email' : 'sms');
-  const message: Message = {
+  // Optional fields are assigned, not spread: spreading allocates an object per field per message.
+  const message: { -readonly [K in keyof Message]: Message[K] } = {
     channel,
     from: normaliser.normalise(input.from),
     to: normaliser.normalise(input.to),
     time: toEpoch(input.time),
     text: input.text,
-    ...(input.id !== undefined ? { id: input.id } : {}),
-    ...(input.email ? { email: input.email } : {}),
-    ...(input.source !== undefined ? { source: sourceOf(input.source) } : {}),
   };
+  if (input.id !== undefined) message.id = input.id;
+  if (input.email) message.email = input.email;
+  if (input.source !== undefined) message.source = sourceOf(input.source);
   return message;
 }

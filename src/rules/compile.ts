@@ -119,7 +119,11 @@ export class CompiledRuleSet {
   private readonly ruleState: Uint8Array;
   private readonly ruleDetail: Array<string | null>;
   private readonly leafRules: readonly number[][];
-  private readonly alwaysEvaluate: Int32Array;
+  /** Rules without a keyword gate that can match on sms (index 0) and on email (index 1). */
+  private readonly alwaysEvaluate: readonly [Int32Array, Int32Array];
+  /** Reused per check: phrase ids found by the keyword scan, gated rules to evaluate. */
+  private readonly phraseHits: number[] = [];
+  private readonly candidates: number[] = [];
   private generation = 0;
   private current: Evaluation | undefined;
 
@@ -144,14 +148,18 @@ export class CompiledRuleSet {
     this.ruleState = new Uint8Array(rules.length);
     this.ruleDetail = new Array<string | null>(rules.length).fill(null);
     const leafRules: number[][] = Array.from({ length: leafCount }, () => []);
-    const always: number[] = [];
+    const sms: number[] = [];
+    const email: number[] = [];
     bodies.forEach((b, i) => {
       if (rules[i]!.helper) return;
       if (b.gate >= 0) leafRules[b.gate]!.push(i);
-      else always.push(i);
+      else {
+        if ((b.channels & CHANNEL_BIT.sms) !== 0) sms.push(i);
+        if ((b.channels & CHANNEL_BIT.email) !== 0) email.push(i);
+      }
     });
     this.leafRules = leafRules;
-    this.alwaysEvaluate = Int32Array.from(always);
+    this.alwaysEvaluate = [Int32Array.from(sms), Int32Array.from(email)];
   }
 
   /** Evaluate one rule for the current message: its detail, or null. Memoised per message. */
@@ -197,25 +205,32 @@ export class CompiledRuleSet {
     const ev = new Evaluation(message, analysis, this, this.generation);
     this.current = ev;
 
-    const candidates: number[] = [];
+    const candidates = this.candidates;
+    candidates.length = 0;
     if (this.keywords.size > 0) {
-      this.keywords.scan(analysis.words, (phraseId) => {
-        if (this.phraseStamp[phraseId] === generation) return; // count each phrase once
+      const found = this.phraseHits;
+      found.length = 0;
+      this.keywords.scan(analysis.words, analysis.wordHashes, found);
+      const phrases = this.keywords.phrases;
+      for (let p = 0; p < found.length; p++) {
+        const phraseId = found[p]!;
+        if (this.phraseStamp[phraseId] === generation) continue; // count each phrase once
         this.phraseStamp[phraseId] = generation;
-        const leaf = this.keywords.phrases[phraseId]!.leaf;
+        const leaf = phrases[phraseId]!.leaf;
         if (this.leafStamp[leaf] !== generation) {
           this.leafStamp[leaf] = generation;
           this.leafCount[leaf] = 1;
           this.leafFirst[leaf] = phraseId;
-          for (const r of this.leafRules[leaf]!) candidates.push(r);
+          const rules = this.leafRules[leaf]!;
+          for (let r = 0; r < rules.length; r++) candidates.push(rules[r]!);
         } else {
           this.leafCount[leaf]!++;
         }
-      });
+      }
     }
 
     const hits: RuleHit[] = [];
-    const always = this.alwaysEvaluate;
+    const always = this.alwaysEvaluate[message.channel === 'email' ? 1 : 0];
     for (let k = 0; k < always.length; k++) {
       const i = always[k]!;
       const d = this.evaluateRule(i, ev);
@@ -223,7 +238,8 @@ export class CompiledRuleSet {
     }
     // Each gated rule is a candidate at most once (only its gate leaf lists it); evaluateRule
     // is memoised, so one already settled by a meta rule costs nothing more.
-    for (const i of candidates) {
+    for (let k = 0; k < candidates.length; k++) {
+      const i = candidates[k]!;
       const d = this.evaluateRule(i, ev);
       if (d !== null) hits.push({ rule: this.rules[i]!, detail: d });
     }

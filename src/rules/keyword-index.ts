@@ -5,10 +5,15 @@
  * of a phrase that starts there.
  */
 
+import { wordHash } from '../text/analysis.js';
+
 interface TrieNode {
+  readonly word: string;
   children: Map<string, TrieNode> | undefined;
   /** Phrase ids that end at this node. */
   ends: number[] | undefined;
+  /** Another first word with the same hash (root level only). */
+  sameHash: TrieNode | undefined;
 }
 
 export interface PhraseEntry {
@@ -18,9 +23,18 @@ export interface PhraseEntry {
   readonly text: string;
 }
 
+/**
+ * First words are found by the word hashes the tokenizer computed (an open-addressing table of
+ * int32 keys, no string hashing per message word), then confirmed by comparing the strings;
+ * the rest of a phrase is followed through per-node maps, only after a first word matched.
+ */
 export class KeywordIndex {
   private readonly root = new Map<string, TrieNode>();
   readonly phrases: PhraseEntry[] = [];
+  private keys = new Int32Array(0);
+  private nodes: Array<TrieNode | undefined> = [];
+  private mask = -1;
+  private sealed = true;
 
   /** Add a phrase (already split into skeleton words) for a leaf; returns its phrase id. */
   add(words: readonly string[], leaf: number, text: string): number {
@@ -31,13 +45,14 @@ export class KeywordIndex {
     for (const w of words) {
       node = level.get(w);
       if (!node) {
-        node = { children: undefined, ends: undefined };
+        node = { word: w, children: undefined, ends: undefined, sameHash: undefined };
         level.set(w, node);
       }
       if (!node.children) node.children = new Map();
       level = node.children;
     }
     (node!.ends ??= []).push(id);
+    this.sealed = false;
     return id;
   }
 
@@ -45,14 +60,55 @@ export class KeywordIndex {
     return this.phrases.length;
   }
 
-  /** Calls `hit(phraseId)` for every phrase occurrence in `words`. */
-  scan(words: readonly string[], hit: (phraseId: number) => void): void {
+  /** Build the hash table of first words (after the last add). */
+  private seal(): void {
+    let size = 16;
+    while (size < this.root.size * 2) size <<= 1;
+    const keys = new Int32Array(size);
+    const nodes = new Array<TrieNode | undefined>(size).fill(undefined);
+    const mask = size - 1;
+    for (const node of this.root.values()) {
+      node.sameHash = undefined;
+      const h = wordHash(node.word);
+      let i = Math.imul(h, 0x9e3779b1) & mask;
+      while (keys[i] !== 0 && keys[i] !== h) i = (i + 1) & mask;
+      if (keys[i] === h) {
+        node.sameHash = nodes[i];
+      } else {
+        keys[i] = h;
+      }
+      nodes[i] = node;
+    }
+    this.keys = keys;
+    this.nodes = nodes;
+    this.mask = mask;
+    this.sealed = true;
+  }
+
+  /**
+   * Every phrase occurrence in `words` (with `hashes[i] === wordHash(words[i])`), as phrase ids
+   * appended to `out`; a phrase found twice is appended twice.
+   */
+  scan(words: readonly string[], hashes: readonly number[], out: number[]): void {
+    if (!this.sealed) this.seal();
     if (this.root.size === 0) return;
+    const keys = this.keys;
+    const mask = this.mask;
     for (let i = 0; i < words.length; i++) {
-      let node = this.root.get(words[i]!);
+      const h = hashes[i]!;
+      let slot = Math.imul(h, 0x9e3779b1) & mask;
+      let k = keys[slot]!;
+      while (k !== h && k !== 0) {
+        slot = (slot + 1) & mask;
+        k = keys[slot]!;
+      }
+      if (k === 0) continue;
+      let node = this.nodes[slot];
+      const word = words[i]!;
+      while (node !== undefined && node.word !== word) node = node.sameHash;
       let j = i + 1;
       while (node !== undefined) {
-        if (node.ends !== undefined) for (const id of node.ends) hit(id);
+        if (node.ends !== undefined) for (const id of node.ends) out.push(id);
         if (j >= words.length || node.children === undefined || node.children.size === 0) break;
         node = node.children.get(words[j++]!);
       }
