@@ -75,6 +75,8 @@ export interface SubscriberServiceOptions {
   readonly loadSubscribers?: boolean;
   /** Subscribers whose last delivered message is remembered for `SPAM` (default 100,000; least recent forgotten). */
   readonly rememberDelivered?: number;
+  /** Changes `refresh()` applies per call (default 20,000): a bulk import elsewhere arrives in slices, never one long pause. */
+  readonly refreshBatch?: number;
   /** Reply texts to replace (translation). */
   readonly replies?: Partial<Replies>;
   /** The clock, for tests. */
@@ -136,6 +138,7 @@ export class SubscriberServiceImpl implements SubscriberService {
   private seq = 0;
   private readonly lastDelivered = new Map<string, LastDelivered>();
   private readonly rememberDelivered: number;
+  private readonly refreshBatch: number;
   private closed = false;
 
   constructor(options: SubscriberServiceOptions) {
@@ -148,6 +151,7 @@ export class SubscriberServiceImpl implements SubscriberService {
     this.rate = { perHour: options.feedbackRate?.perHour ?? 20, perDay: options.feedbackRate?.perDay ?? 100 };
     this.now = options.now ?? Date.now;
     this.rememberDelivered = options.rememberDelivered ?? 100_000;
+    this.refreshBatch = Math.max(1, Math.floor(options.refreshBatch ?? 20_000));
     this.attachModel = options.attachModel ?? true;
     this.loaded = options.loadSubscribers ?? true;
     if (options.retentionDays !== undefined && !(options.retentionDays > 0)) throw new RangeError('retentionDays must be a positive number of days');
@@ -523,27 +527,26 @@ export class SubscriberServiceImpl implements SubscriberService {
       this.seq = this.store.currentSeq();
       return 0;
     }
-    const changes = this.store.changesSince(this.seq);
+    const changes = this.store.changesSince(this.seq, this.refreshBatch);
     if (changes.kind === 'reload') {
       this.log.warn({ from: this.seq, to: changes.seq }, 'change sequence pruned past this process: reloading every subscriber');
       return this.loadAll();
     }
     let changed = 0;
-    for (const number of changes.subscribers) {
-      const rules = this.store.getRules(number);
-      const had = this.engine.getSubscriber(number);
+    for (const { subscriber, rules } of changes.changes) {
+      const had = this.engine.getSubscriber(subscriber);
       if (rules === undefined) {
         if (had !== undefined) {
-          this.engine.setSubscriber(number, null);
+          this.engine.setSubscriber(subscriber, null);
           changed++;
         }
       } else if (had === undefined || serialiseRules(had) !== serialiseRules(rules)) {
-        this.engine.setSubscriber(number, rules, { trusted: true });
+        this.engine.setSubscriber(subscriber, rules, { trusted: true });
         changed++;
       }
     }
     this.seq = changes.seq;
-    if (changed > 0) this.log.info({ subscribers: changed, seq: this.seq }, 'rule changes from other processes applied');
+    if (changed > 0) this.log.info({ subscribers: changed, seq: this.seq, more: changes.more }, 'rule changes from other processes applied');
     return changed;
   }
 

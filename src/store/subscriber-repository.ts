@@ -50,10 +50,20 @@ export interface SpamBoxSummary {
 }
 
 /**
- * Rule changes since a point in the change sequence: the subscribers whose rules changed, or
- * `reload` when the sequence was pruned past that point and the caller must load everything.
+ * Rule changes after a point in the change sequence, oldest first and at most `limit` of them:
+ * each changed subscriber with their rules now (undefined: deleted), and the sequence number to
+ * continue from; or `reload` when the sequence was pruned past that point and the caller must
+ * load everything.
  */
-export type ChangeSet = { readonly kind: 'changes'; readonly seq: number; readonly subscribers: readonly string[] } | { readonly kind: 'reload'; readonly seq: number };
+export type ChangeSet =
+  | {
+      readonly kind: 'changes';
+      readonly seq: number;
+      readonly changes: ReadonlyArray<{ readonly subscriber: string; readonly rules: SubscriberRules | undefined }>;
+      /** More changes wait after `seq`. */
+      readonly more: boolean;
+    }
+  | { readonly kind: 'reload'; readonly seq: number };
 
 export interface SubscriberRepository {
   /** Stream every subscriber's rules (for loading the engine); returns the change sequence they reflect. */
@@ -67,7 +77,7 @@ export interface SubscriberRepository {
   deleteSubscriber(subscriber: string, audit: AuditEntry): number | undefined;
   listSubscribers(limit: number, offset: number): Page<string>;
   countSubscribers(): number;
-  changesSince(seq: number): ChangeSet;
+  changesSince(seq: number, limit: number): ChangeSet;
   /** The latest change sequence number. */
   currentSeq(): number;
 

@@ -212,7 +212,9 @@ export class SqliteSubscriberStore implements SubscriberRepository {
       deleteFeedback: db.prepare('DELETE FROM feedback WHERE subscriber = ?'),
       change: db.prepare('INSERT INTO subscriber_changes (subscriber, at) VALUES (?, ?)'),
       currentSeq: db.prepare<[], { seq: number | null }>("SELECT seq FROM sqlite_sequence WHERE name = 'subscriber_changes'"),
-      changesSince: db.prepare<[number], { seq: number; subscriber: string }>('SELECT seq, subscriber FROM subscriber_changes WHERE seq > ? ORDER BY seq'),
+      changesSince: db.prepare<[number, number], { seq: number; subscriber: string; rules: string | null }>(
+        'SELECT c.seq, c.subscriber, s.rules FROM subscriber_changes c LEFT JOIN subscribers s ON s.number = c.subscriber WHERE c.seq > ? ORDER BY c.seq LIMIT ?',
+      ),
       meta: db.prepare<[string], { value: string }>('SELECT value FROM subscriber_meta WHERE key = ?'),
       setMeta: db.prepare('INSERT INTO subscriber_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       pruneChanges: db.prepare<[number], { seq: number | null }>('SELECT max(seq) AS seq FROM subscriber_changes WHERE at < ?'),
@@ -314,13 +316,16 @@ export class SqliteSubscriberStore implements SubscriberRepository {
     return this.s.currentSeq.get()?.seq ?? 0;
   }
 
-  changesSince(seq: number): ChangeSet {
+  changesSince(seq: number, limit: number): ChangeSet {
     return this.db.transaction((): ChangeSet => {
       const prunedThrough = Number(this.s.meta.get('changes_pruned_through')?.value ?? 0);
       if (seq < prunedThrough) return { kind: 'reload', seq: this.currentSeq() };
-      const rows = this.s.changesSince.all(seq);
-      const subscribers = [...new Set(rows.map((r) => r.subscriber))];
-      return { kind: 'changes', seq: rows.length > 0 ? rows[rows.length - 1]!.seq : seq, subscribers };
+      const rows = this.s.changesSince.all(seq, limit);
+      // A subscriber changed several times counts once, with the rules they have now.
+      const latest = new Map<string, string | null>();
+      for (const r of rows) latest.set(r.subscriber, r.rules);
+      const changes = [...latest].map(([subscriber, rules]) => ({ subscriber, rules: rules === null ? undefined : parseStoredRules(rules) }));
+      return { kind: 'changes', seq: rows.length > 0 ? rows[rows.length - 1]!.seq : seq, changes, more: rows.length === limit };
     })();
   }
 

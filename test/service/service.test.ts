@@ -232,6 +232,18 @@ describe('other processes', () => {
     server.close();
   });
 
+  it('takes a bulk import by another process in slices of refreshBatch', () => {
+    const dir = tmp();
+    const server = service({ dir, refreshBatch: 40 });
+    const cli = service({ dir, loadSubscribers: false });
+    const numbers = Array.from({ length: 100 }, (_, i) => `+4477009${String(10000 + i)}`);
+    cli.importRules(numbers.map((n) => [n, blockPremium] as const), operator);
+    expect([server.refresh(), server.refresh(), server.refresh(), server.refresh()]).toEqual([40, 40, 20, 0]);
+    expect(server.engine.subscriberCount).toBe(100);
+    cli.close();
+    server.close();
+  });
+
   it('reloads everything when the change sequence was pruned past it', () => {
     const dir = tmp();
     let now = Date.UTC(2026, 0, 1);
