@@ -8,12 +8,13 @@
  *    few dozen function words are dropped: they are what unrelated texts share most, and
  *    keeping them would make unrelated texts collide.
  * 2. Shingle: the set of words and of adjacent word pairs, hashed to 32 bits.
- * 3. MinHash: for each of 16 hash functions, the smallest hash over the set. Two texts agree on
+ * 3. MinHash: for each of 8 hash functions, the smallest hash over the set. Two texts agree on
  *    one MinHash value with probability equal to the Jaccard similarity J of their sets.
- * 4. LSH: 8 bands of 2 values; each band is a key. Two texts share a band with probability J²
- *    and at least one band with 1 − (1 − J²)⁸. A name changed in a 15-word text leaves
- *    J ≈ 0.84: J² ≈ 0.7 per band, 0.99995 for some band; unrelated texts (J < 0.1) share a
- *    given band with probability under 0.01.
+ * 4. LSH: 4 bands of 2 values; each band is a key. Two texts share a band with probability J²
+ *    and at least one band with 1 − (1 − J²)⁴. A name changed in a 15-word text leaves
+ *    J ≈ 0.84: J² ≈ 0.7 per band, 0.99 for some band; unrelated texts (J < 0.1) share a given
+ *    band with probability under 0.01. Four bands rather than more because each band is a
+ *    counter lookup on every message.
  *
  * The campaign counter counts distinct recipients per band key and reads the largest band, so
  * exact copies (after step 1) are counted exactly and edited copies at about J² of their number.
@@ -23,7 +24,7 @@
 
 /** Fewer distinct words than this is too generic to call a campaign ("ok see you later"). */
 export const MIN_WORDS = 5;
-export const BANDS = 8;
+export const BANDS = 4;
 export const ROWS = 2;
 const HASHES = BANDS * ROWS;
 /** Words looked at: the head of a long text identifies it as well as the whole (bounded cost). */
@@ -64,7 +65,7 @@ function siteOf(host: string): string {
 }
 
 /** The normalised tokens a fingerprint is built from (exported for tests and docs). */
-export function fingerprintTokens(words: readonly string[], hosts: readonly string[]): string[] {
+export function fingerprintTokens(words: readonly string[], links: ReadonlyArray<{ readonly host: string }>): string[] {
   const out: string[] = [];
   const limit = Math.min(words.length, MAX_WORDS);
   for (let i = 0; i < limit; i++) {
@@ -75,7 +76,7 @@ export function fingerprintTokens(words: readonly string[], hosts: readonly stri
       out.push(w);
     }
   }
-  for (const h of hosts) out.push(`@${siteOf(h)}`);
+  for (const l of links) out.push(`@${siteOf(l.host)}`);
   return out;
 }
 
@@ -86,8 +87,8 @@ const mins = new Uint32Array(HASHES);
  * The LSH band keys of a text, or null when it has too few distinct words to be told apart
  * from everyday phrases. Synchronous and allocation-light: one scratch buffer per process.
  */
-export function campaignKeys(words: readonly string[], hosts: readonly string[]): string[] | null {
-  const tokens = fingerprintTokens(words, hosts);
+export function campaignKeys(words: readonly string[], links: ReadonlyArray<{ readonly host: string }>): string[] | null {
+  const tokens = fingerprintTokens(words, links);
   const distinct = new Set<string>();
   for (const t of tokens) if (t !== '#') distinct.add(t);
   if (distinct.size < MIN_WORDS) return null;

@@ -53,7 +53,7 @@ export interface VolumeStore {
 export interface MemoryVolumeStoreOptions {
   /** Keys per counter (default 100,000). */
   readonly maxKeys?: number;
-  /** Members per distinct counter, over all its keys (default 1,000,000). */
+  /** Members per distinct counter, over all its keys (default 250,000). */
   readonly maxMembers?: number;
 }
 
@@ -135,15 +135,19 @@ class SlotTable {
     this.tail = slot;
   }
 
-  /** The key's slot, most recently used now; `fresh` is true when the slot is new to the key. */
-  touch(key: string): { slot: number; fresh: boolean } {
+  /** Whether the slot the last `touch` returned is new to its key. */
+  fresh = false;
+
+  /** The key's slot, most recently used now (no allocation: `fresh` says if it is new). */
+  touch(key: string): number {
     const found = this.slots.get(key);
     if (found !== undefined) {
       if (found !== this.tail) {
         this.unlink(found);
         this.append(found);
       }
-      return { slot: found, fresh: false };
+      this.fresh = false;
+      return found;
     }
     let slot: number;
     if (this.slots.size >= this.maxKeys) {
@@ -155,7 +159,8 @@ class SlotTable {
     this.slots.set(key, slot);
     this.keyOf[slot] = key;
     this.append(slot);
-    return { slot, fresh: true };
+    this.fresh = true;
+    return slot;
   }
 
   /** Give up the least recently used key other than `keep`; false when there is none. */
@@ -224,10 +229,10 @@ class EventCounter implements Counter {
 
   add(key: string, time: number): number {
     const bucket = Math.floor(time / this.width);
-    const { slot, fresh } = this.table.touch(key);
+    const slot = this.table.touch(key);
     const base = slot * BUCKETS;
     let head = this.heads[slot]!;
-    if (fresh || bucket <= head - BUCKETS) {
+    if (this.table.fresh || bucket <= head - BUCKETS) {
       // A new key, or a time older than the whole ring: a stale head (a clock that jumped
       // ahead once) must not stop the key from counting for ever, so the ring restarts.
       this.counts.fill(0, base, base + BUCKETS);
@@ -247,10 +252,23 @@ class EventCounter implements Counter {
   }
 }
 
+/**
+ * The members of one key. Most keys never see a second member (a text sent once, a sender
+ * with one recipient), so the first member is held inline and a Map is made for the second.
+ */
 interface MemberSet {
-  /** Member → last time seen, in the order last touched (oldest first). */
-  readonly seen: Map<string, number>;
+  one: string | undefined;
+  oneTime: number;
+  /** Member → last time seen, in the order last touched (oldest first); from two members on. */
+  seen: Map<string, number> | undefined;
+  /** Latest time seen for the key: the end of its window. */
   latest: number;
+  /** No member in `seen` was last seen before this: expiry is skipped until the window passes it. */
+  front: number;
+}
+
+function sizeOf(set: MemberSet): number {
+  return set.seen !== undefined ? set.seen.size : set.one !== undefined ? 1 : 0;
 }
 
 /** Distinct members per key with their last time seen: exact sliding windows, capped. */
@@ -265,7 +283,7 @@ class DistinctCounter implements Counter {
     private readonly maxMembers: number,
   ) {
     this.table = new SlotTable(maxKeys, () => {}, (slot) => {
-      this.total -= this.sets[slot]!.seen.size;
+      this.total -= sizeOf(this.sets[slot]!);
       this.sets[slot] = undefined;
     });
   }
@@ -279,38 +297,72 @@ class DistinctCounter implements Counter {
   }
 
   add(key: string, member: string, time: number, cap: number): number {
-    const { slot, fresh } = this.table.touch(key);
+    const slot = this.table.touch(key);
     let set = this.sets[slot];
-    if (fresh || set === undefined) {
-      set = { seen: new Map(), latest: time };
+    if (this.table.fresh || set === undefined) {
+      set = { one: undefined, oneTime: 0, seen: undefined, latest: time, front: time };
       this.sets[slot] = set;
     }
-    const seen = set.seen;
     if (time > set.latest) set.latest = time;
     const cutoff = set.latest - this.windowMs;
-    for (const [m, t] of seen) {
-      if (t > cutoff) break; // touch order is time order while time moves forward
-      seen.delete(m);
-      this.total--;
-    }
-    if (time > cutoff) {
-      const before = seen.get(member);
-      if (before === undefined) {
-        seen.set(member, time);
-        this.total++;
-        if (seen.size > cap) {
-          seen.delete(seen.keys().next().value as string);
-          this.total--;
-        }
-      } else if (time >= before) {
-        seen.delete(member);
-        seen.set(member, time);
-      }
-    }
-    const size = seen.size;
+    const size = set.seen === undefined ? this.addInline(set, member, time, cutoff) : this.addMapped(set, set.seen, member, time, cutoff, cap);
     // Over the budget: older keys go first; the key in hand is bounded by its own cap.
     while (this.total > this.maxMembers && this.table.evictOldest(slot));
     return size;
+  }
+
+  private addInline(set: MemberSet, member: string, time: number, cutoff: number): number {
+    if (set.one !== undefined && set.oneTime <= cutoff) {
+      set.one = undefined;
+      this.total--;
+    }
+    if (time <= cutoff) return set.one === undefined ? 0 : 1;
+    if (set.one === undefined) {
+      set.one = member;
+      set.oneTime = time;
+      this.total++;
+      return 1;
+    }
+    if (set.one === member) {
+      if (time > set.oneTime) set.oneTime = time;
+      return 1;
+    }
+    const older = time < set.oneTime;
+    set.seen = older ? new Map([[member, time], [set.one, set.oneTime]]) : new Map([[set.one, set.oneTime], [member, time]]);
+    set.front = older ? time : set.oneTime;
+    set.one = undefined;
+    this.total++;
+    return 2;
+  }
+
+  private addMapped(set: MemberSet, seen: Map<string, number>, member: string, time: number, cutoff: number, cap: number): number {
+    if (cutoff >= set.front) {
+      let front = Infinity;
+      for (const [m, t] of seen) {
+        if (t > cutoff) {
+          front = t; // touch order is time order while time moves forward
+          break;
+        }
+        seen.delete(m);
+        this.total--;
+      }
+      set.front = front;
+    }
+    if (time <= cutoff) return seen.size;
+    const before = seen.get(member);
+    if (before === undefined) {
+      seen.set(member, time);
+      this.total++;
+      if (time < set.front) set.front = time;
+      if (seen.size > cap) {
+        seen.delete(seen.keys().next().value as string);
+        this.total--;
+      }
+    } else if (time >= before) {
+      seen.delete(member);
+      seen.set(member, time);
+    }
+    return seen.size;
   }
 }
 
@@ -323,7 +375,7 @@ export class MemoryVolumeStore implements VolumeStore {
 
   constructor(options: MemoryVolumeStoreOptions = {}) {
     this.maxKeys = Math.max(1, Math.floor(options.maxKeys ?? 100_000));
-    this.maxMembers = Math.max(1, Math.floor(options.maxMembers ?? 1_000_000));
+    this.maxMembers = Math.max(1, Math.floor(options.maxMembers ?? 250_000));
   }
 
   count(counter: CounterSpec, key: string, time: number): number {

@@ -195,11 +195,11 @@ describe('volume rules: campaigns of near-identical texts', () => {
   });
 
   it('fingerprints: edits that change names, numbers and link paths keep most bands; short texts get none', () => {
-    const keys = (t: string) => { const a = analyseText(t); return campaignKeys(a.words, a.urls.map((u) => u.host)); };
+    const keys = (t: string) => { const a = analyseText(t); return campaignKeys(a.words, a.urls); };
     const a = keys(campaignText(1))!;
     const b = keys(campaignText(2))!;
-    expect(a.length).toBe(8);
-    expect(a.filter((k, i) => b[i] === k).length).toBeGreaterThanOrEqual(4);
+    expect(a.length).toBe(4);
+    expect(a.filter((k, i) => b[i] === k).length).toBeGreaterThanOrEqual(2);
     expect(keys('ok see you later')).toBeNull();
     const other = keys('Are we still meeting for lunch at the usual place tomorrow, or shall we move it?')!;
     expect(other.filter((k, i) => a[i] === k).length).toBeLessThanOrEqual(1);

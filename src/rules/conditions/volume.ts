@@ -71,10 +71,14 @@ interface CounterDef extends CounterSpec {
 
 /** The message's campaign keys, computed at most once per observation. */
 class CampaignKeys {
+  private analysis: TextAnalysis | undefined;
   private keys: string[] | null | undefined;
-  constructor(private readonly analysis: TextAnalysis) {}
+  reset(analysis: TextAnalysis): void {
+    this.analysis = analysis;
+    this.keys = undefined;
+  }
   get(): string[] | null {
-    if (this.keys === undefined) this.keys = campaignKeys(this.analysis.words, this.analysis.urls.map((u) => u.host));
+    if (this.keys === undefined) this.keys = campaignKeys(this.analysis!.words, this.analysis!.urls);
     return this.keys;
   }
 }
@@ -123,6 +127,7 @@ export class VolumePlan {
   readonly counters: readonly CounterSpec[];
   readonly names: ReadonlySet<string>;
   private readonly values: Float64Array;
+  private readonly keys = new CampaignKeys();
   private ownStore: VolumeStore | undefined;
 
   constructor(private readonly defs: readonly CounterDef[]) {
@@ -137,7 +142,8 @@ export class VolumePlan {
    */
   observe(message: Message, analysis: TextAnalysis, store?: VolumeStore): void {
     const s = store ?? (this.ownStore ??= new MemoryVolumeStore());
-    const keys = new CampaignKeys(analysis);
+    const keys = this.keys; // checks are synchronous: one scratch per plan
+    keys.reset(analysis);
     for (let i = 0; i < this.defs.length; i++) this.values[i] = this.defs[i]!.observe(message, keys, s, this.counters[i]!);
   }
 
