@@ -120,13 +120,31 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         resolve(Buffer.concat(chunks, size));
       }
     });
-    req.on('error', (err) => {
+    const gone = (): void => {
       if (!done) {
         done = true;
-        reject(err);
+        reject(new ClientGone());
       }
-    });
+    };
+    // A client that disconnects mid-body never sends 'end': without this the request would stay
+    // in flight for ever (and hold up a graceful shutdown).
+    req.on('error', gone);
+    req.on('close', gone);
   });
+}
+
+/** The client went away before its request arrived; nothing to answer. */
+class ClientGone extends Error {
+  constructor() {
+    super('client closed the connection before sending the whole request');
+    this.name = 'ClientGone';
+  }
+}
+
+/** Path and query of a request target, without URL parsing's host handling (`//x` stays a path). */
+function splitTarget(target: string): { path: string; query: URLSearchParams } {
+  const q = target.indexOf('?');
+  return q < 0 ? { path: target, query: new URLSearchParams() } : { path: target.slice(0, q), query: new URLSearchParams(target.slice(q + 1)) };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -217,8 +235,8 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
     inFlight++;
     metrics.inFlight.inc();
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const { route, params } = match(method, url.pathname);
+      const url = splitTarget(req.url ?? '/');
+      const { route, params } = match(method, url.path);
       routeLabel = route.path;
       if (route.access !== 'public') principal = authenticate(req);
       const subscriber = params['number'] !== undefined ? canonicalSubscriber(options.engine, params['number'], 'number') : undefined;
@@ -237,7 +255,7 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
         bodyText = parsed?.text ?? '';
       }
       const reply = route.handle(
-        { principal: principal ?? (options.tokens === null ? LOCAL_PRINCIPAL : ANONYMOUS), subscriber: subscriber ?? '', params, query: url.searchParams, body, bodyText },
+        { principal: principal ?? (options.tokens === null ? LOCAL_PRINCIPAL : ANONYMOUS), subscriber: subscriber ?? '', params, query: url.query, body, bodyText },
         deps,
       );
       status = reply.status;
@@ -256,6 +274,9 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
         const unread = !bodyRead && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0);
         const close: Record<string, string> = closing || unread ? { connection: 'close' } : {};
         sendJson(res, status, err.body(), { ...err.headers, ...close });
+      } else if (err instanceof ClientGone) {
+        status = 499; // nginx's "client closed request", for the metrics and the log
+        res.destroy();
       } else {
         status = 500;
         logger.error({ err, method, route: routeLabel }, 'request failed');

@@ -107,6 +107,7 @@ describe('HTTP API without a subscriber store', () => {
   });
 
   it('answers unknown paths with 404 and wrong methods with 405 and Allow, as JSON', async () => {
+    expect((await call(r, 'GET', '//v1/check')).status).toBe(404);
     const nf = await call(r, 'GET', '/v1/nothing');
     expect(nf.status).toBe(404);
     expect(nf.json.error.code).toBe('not_found');
@@ -171,6 +172,26 @@ describe('HTTP API without a subscriber store', () => {
 });
 
 describe('slow clients', () => {
+  it('a client that hangs up mid-body is counted as 499 and leaves nothing in flight', async () => {
+    const r = await start();
+    try {
+      const socket = connect(r.base.port, '127.0.0.1');
+      await new Promise<void>((resolveConnect) => socket.on('connect', () => resolveConnect()));
+      socket.write(`POST /v1/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${OPERATOR}\r\nContent-Length: 100\r\n\r\n{"from":`);
+      await new Promise((r2) => setTimeout(r2, 100));
+      socket.destroy();
+      let gone = 0;
+      for (let i = 0; i < 50 && gone === 0; i++) {
+        await new Promise((r2) => setTimeout(r2, 50));
+        gone = r.api.metrics.requests.get({ route: '/v1/check', method: 'POST', status: '499' });
+      }
+      expect(gone).toBe(1);
+      expect(r.api.metrics.inFlight.get()).toBe(0);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('a client that never finishes its request gets 408 and its connection closed', async () => {
     const r = await start({ limits: { requestTimeoutMs: 300, headersTimeoutMs: 300 } });
     try {
