@@ -447,6 +447,13 @@ export class SubscriberServiceImpl implements SubscriberService {
     return digestText(this.replies, this.engine.defaultTimeZone, summary.count, summary, since);
   }
 
+  /** Digests for every subscriber with something held since `since`, a page at a time (for the daily job). */
+  digests(since: number, options?: { readonly limit?: number; readonly offset?: number }): Array<{ subscriber: string; text: string }> {
+    this.assertOpen();
+    const { limit, offset } = paging(options, 10_000, 1000);
+    return this.store.spamBoxOwnersSince(since, limit, offset).map((subscriber) => ({ subscriber, text: this.digest(subscriber, since) }));
+  }
+
   // ---- feedback ----
 
   feedback(subscriber: string, label: FeedbackLabel, message: { readonly spamBoxId?: number; readonly input?: MessageInput }, actor: Actor): FeedbackResult {

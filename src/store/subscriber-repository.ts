@@ -91,6 +91,8 @@ export interface SubscriberRepository {
   /** Drop items stored before `before` (epoch ms); returns how many. */
   purgeSpamBox(before: number): number;
   spamBoxSummary(subscriber: string, since: number, maxSenders: number): SpamBoxSummary;
+  /** Subscribers with messages stored since `since`, in number order (the recipients of a digest run). */
+  spamBoxOwnersSince(since: number, limit: number, offset: number): readonly string[];
 
   getFeedback(subscriber: string, digest: string): StoredFeedback | undefined;
   /** Feedback events (each report or relabel) by this subscriber since `since`. */

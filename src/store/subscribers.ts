@@ -237,6 +237,9 @@ export class SqliteSubscriberStore implements SubscriberRepository {
       summarySenders: db.prepare<[string, number, number], { sender: string; n: number }>(
         'SELECT sender, count(*) AS n FROM spambox WHERE subscriber = ? AND stored_at >= ? GROUP BY sender ORDER BY n DESC, max(id) DESC LIMIT ?',
       ),
+      ownersSince: db.prepare<[number, number, number], { subscriber: string }>(
+        'SELECT DISTINCT subscriber FROM spambox WHERE stored_at >= ? ORDER BY subscriber LIMIT ? OFFSET ?',
+      ),
       getFeedback: db.prepare<[string, string], { label: FeedbackLabel; at: number }>('SELECT label, at FROM feedback WHERE subscriber = ? AND digest = ?'),
       putFeedback: db.prepare(
         'INSERT INTO feedback (subscriber, digest, label, at) VALUES (?, ?, ?, ?) ON CONFLICT(subscriber, digest) DO UPDATE SET label = excluded.label, at = excluded.at',
@@ -378,6 +381,10 @@ export class SqliteSubscriberStore implements SubscriberRepository {
       const senders = this.s.summarySenders.all(subscriber, since, maxSenders).map((r) => ({ from: r.sender, count: r.n }));
       return { count: total.n, senders, senderCount: total.senders };
     })();
+  }
+
+  spamBoxOwnersSince(since: number, limit: number, offset: number): readonly string[] {
+    return this.s.ownersSince.all(since, limit, offset).map((r) => r.subscriber);
   }
 
   getFeedback(subscriber: string, digest: string): StoredFeedback | undefined {

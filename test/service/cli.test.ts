@@ -117,6 +117,12 @@ describe('spamgate spambox', () => {
     const digest = json(spamgate(['spambox', 'digest', ALICE, '--since', '1h', '--json'], home));
     expect(digest.text).toMatch(/^Spam box: 1 message held since .*, from \+449001000002\. Send SPAMBOX to see them\.$/);
     expect(spamgate(['spambox', 'digest', ALICE, '--since', 'yesterday-ish'], home).code).toBe(2);
+    const since = new Date(now - 3_600_000).toISOString();
+    const one = json(spamgate(['spambox', 'digest', ALICE, '--since', since, '--json'], home));
+    const all = spamgate(['spambox', 'digest', '--all', '--since', since, '--json'], home);
+    expect(all.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([one]);
+    expect(spamgate(['spambox', 'digest', '--all', '--since', since], home).stdout).toBe(`${ALICE}\t${one.text}\n`);
+    expect(spamgate(['spambox', 'digest', ALICE, '--all'], home)).toMatchObject({ code: 2, stderr: 'spamgate: give a subscriber number or --all (not both)\n' });
 
     expect(json(spamgate(['spambox', 'purge', '--retention-days', '30', '--json'], home))).toEqual({ purged: 1, retentionDays: 30 });
     expect(json(spamgate(['spambox', 'list', ALICE, '--json'], home)).items.map((m: { id: number }) => m.id)).toEqual([2]);

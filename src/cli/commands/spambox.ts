@@ -156,18 +156,34 @@ export function registerSpamBoxCommand(program: Command): void {
   addStoreFlags(
     box
       .command('digest')
-      .summary('the digest SMS for a subscriber: how many held since when, and from whom')
-      .argument('<number>', 'subscriber number')
+      .summary('the digest SMS for a subscriber, or with --all for everyone with something held')
+      .argument('[number]', 'subscriber number')
+      .option('--all', 'every subscriber with messages held since --since, one line each')
       .option('--since <when>', 'a duration back (24h, 7d) or an ISO-8601 time', '24h')
-      .option('--json', 'print JSON: { subscriber, since, text }'),
+      .option('--json', 'print JSON: { subscriber, since, text } (one line per subscriber with --all)'),
   )
-    .addHelpText('after', '\nThe text fits one SMS (160 GSM characters), ready for the SMSC.\n\nExamples:\n  spamgate spambox digest +447700900001\n  spamgate spambox digest +447700900001 --since 2026-11-23T08:00:00Z --json')
+    .addHelpText(
+      'after',
+      '\nThe text fits one SMS (160 GSM characters), ready for the SMSC. With --all, text output is\n' +
+        'NUMBER<TAB>TEXT per line, for a daily job that hands each line to the SMSC.\n\nExamples:\n' +
+        '  spamgate spambox digest +447700900001\n  spamgate spambox digest +447700900001 --since 2026-11-23T08:00:00Z --json\n  spamgate spambox digest --all --since 24h --json > digests.jsonl',
+    )
     .action(
-      runCommand((number: string, flags: StoreFlags & { since: string }) =>
+      runCommand((number: string | undefined, flags: StoreFlags & { since: string; all?: boolean }) =>
         withService(flags, (svc) => {
           const since = parseSince(flags.since);
-          const text = svc.digest(number, since);
-          print(flags, { subscriber: svc.subscriberKey(number), since: iso(since), text }, () => text + '\n');
+          if (flags.all === (number !== undefined)) throw new CliError('give a subscriber number or --all (not both)');
+          if (number !== undefined) {
+            const text = svc.digest(number, since);
+            print(flags, { subscriber: svc.subscriberKey(number), since: iso(since), text }, () => text + '\n');
+            return;
+          }
+          const page = 1000;
+          for (let offset = 0; ; offset += page) {
+            const digests = svc.digests(since, { limit: page, offset });
+            process.stdout.write(digests.map((d) => (flags.json ? JSON.stringify({ ...d, since: iso(since) }) : `${d.subscriber}\t${d.text}`) + '\n').join(''));
+            if (digests.length < page) break;
+          }
         }),
       ),
     );
