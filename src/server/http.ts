@@ -242,7 +242,7 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
       const subscriber = params['number'] !== undefined ? canonicalSubscriber(options.engine, params['number'], 'number') : undefined;
       if (principal) authorise(route, principal, subscriber);
       // Read (bounded) even when the route takes no body, so keep-alive connections stay in step.
-      const buf = await readBody(req, limits.maxBodyBytes);
+      const buf = await readBody(req, Math.min(limits.maxBodyBytes, route.maxBodyBytes ?? Infinity));
       bodyRead = true;
       let body: unknown;
       let bodyText = '';

@@ -136,6 +136,8 @@ describe('HTTP API with the subscriber service', () => {
       if (field !== undefined) expect(res.json.error.field, path).toBe(field);
       expect(res.json.error.message).toMatch(message);
     }
+    const huge = await call(r, 'PUT', `/v1/subscribers/${E1}/rules`, { body: { keywords: ['x'.repeat(70 * 1024)] } });
+    expect(huge.status).toBe(413);
     expect((await call(r, 'GET', `/v1/subscribers/${E1}/rules`)).json.rules.block).toEqual(['0900*', 'PRIZEDRAW']);
   });
 
