@@ -12,6 +12,8 @@ import { registerScanCommand } from './commands/scan.js';
 import { registerSpamBoxCommand } from './commands/spambox.js';
 import { registerSubscriberCommand } from './commands/subscriber.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerSmppProxyCommand } from './commands/smpp-proxy.js';
+import { registerSmscSimCommands } from './commands/smsc-sim.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerClassifierSource } from './common.js';
 
@@ -33,5 +35,7 @@ registerReportCommand(program);
 registerSubscriberCommand(program);
 registerSpamBoxCommand(program);
 registerServeCommand(program);
+registerSmppProxyCommand(program);
+registerSmscSimCommands(program);
 
 await program.parseAsync(process.argv);

@@ -151,7 +151,8 @@ export class Upstream {
       this.lastHeard = Date.now();
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      this.events.onError?.('connect', err.code ?? err.message);
+      // Closing ourselves is no problem; a reset on a live link is reported as the disconnect that follows.
+      if (this.stateValue === 'connecting') this.events.onError?.('connect', err.code ?? err.message);
     });
   }
 
