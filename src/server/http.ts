@@ -50,6 +50,8 @@ export interface HttpApiOptions {
   readonly limits?: Partial<HttpLimits>;
   /** Registry to add the API's metrics to (e.g. shared with the SMPP proxy); default a new one. */
   readonly metrics?: MetricsRegistry;
+  /** Extra fields for `GET /healthz` (the running rule set's hash, …). */
+  readonly health?: () => Readonly<Record<string, unknown>>;
 }
 
 export interface HttpApi {
@@ -177,6 +179,7 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
     logText: options.logText ?? false,
     maxBatch: limits.maxBatch,
     startedAt: Date.now(),
+    health: options.health ?? (() => ({})),
   };
   const routes = compileRoutes(ROUTES);
   let closing = false;

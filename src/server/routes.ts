@@ -45,6 +45,7 @@ export interface RouteDeps {
   readonly logText: boolean;
   readonly maxBatch: number;
   readonly startedAt: number;
+  readonly health: () => Readonly<Record<string, unknown>>;
 }
 
 export interface Route {
@@ -176,7 +177,14 @@ export const ROUTES: readonly Route[] = [
     path: '/healthz',
     access: 'public',
     body: false,
-    handle: (_ctx, deps) => ok({ status: 'ok', uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000), subscriberStore: deps.service !== undefined }),
+    handle: (_ctx, deps) =>
+      ok({
+        status: 'ok',
+        uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+        subscriberStore: deps.service !== undefined,
+        rules: deps.engine.rules.rules.length,
+        ...deps.health(),
+      }),
   },
   {
     method: 'GET',

@@ -118,6 +118,9 @@ describe('spamgate serve hot reload', () => {
     const action = async (text: string): Promise<string> => (await call(r, 'POST', '/v1/check', { token: TOKEN, body: { from: '+447700900777', to: N1, text } })).json.action;
     try {
       expect(await action('bananas for sale')).toBe('quarantine');
+      const before = (await call(r, 'GET', '/healthz', { token: null })).json;
+      expect(before.rules).toBe(1);
+      expect(before.rulesHash).toMatch(/^[0-9a-f]{64}$/);
       writeFileSync(rules, ruleFile('cherries'));
       let got = '';
       for (let i = 0; i < 100 && got !== 'quarantine'; i++) {
@@ -126,6 +129,7 @@ describe('spamgate serve hot reload', () => {
       }
       expect(got).toBe('quarantine');
       expect(await action('bananas for sale')).toBe('deliver');
+      expect((await call(r, 'GET', '/healthz', { token: null })).json.rulesHash).not.toBe(before.rulesHash);
 
       writeFileSync(rules, 'rules:\n  - id: broken\n');
       let refused = 0;

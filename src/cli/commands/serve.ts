@@ -75,7 +75,16 @@ export async function startServer(flags: ServeFlags, logger: Logger): Promise<Ru
     logger,
     logText: flags.logText ?? false,
   });
-  const api = createHttpApi({ engine, service, tokens, logger, logText: flags.logText ?? false, limits });
+  let watcher: RuleWatcher | undefined;
+  const api = createHttpApi({
+    engine,
+    service,
+    tokens,
+    logger,
+    logText: flags.logText ?? false,
+    limits,
+    health: () => (watcher ? { rulesHash: watcher.hash } : {}),
+  });
   let address;
   try {
     address = await api.listen(port, flags.host);
@@ -97,7 +106,6 @@ export async function startServer(flags: ServeFlags, logger: Logger): Promise<Ru
   refresh.unref();
 
   // Operator rule files are watched (and reloaded on SIGHUP); a broken set is refused and logged.
-  let watcher: RuleWatcher | undefined;
   if (flags.watch) {
     const reloads = api.metrics.registry.counter('spamgate_rule_reloads_total', 'Operator rule set reloads, by result', ['result']);
     watcher = watchRules({
