@@ -155,7 +155,7 @@ describe('HTTP API without a subscriber store', () => {
     expect(value('spamgate_http_requests_total', { route: 'unmatched', method: 'GET', status: '404' })).toBeGreaterThanOrEqual(1);
   });
 
-  it('keeps a connection usable across requests and survives garbage on the socket', async () => {
+  it('answers garbage on the socket with 400 and oversized headers with 431, and keeps serving', async () => {
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = connect(r.base.port, '127.0.0.1');
       let data = '';
@@ -167,6 +167,9 @@ describe('HTTP API without a subscriber store', () => {
     });
     expect(reply).toMatch(/^HTTP\/1\.1 400/);
     expect(reply).toContain('"code":"bad_request"');
+    const big = await call(r, 'GET', '/healthz', { headers: { 'x-padding': 'x'.repeat(20_000) } });
+    expect(big.status).toBe(431);
+    expect(big.json.error.code).toBe('headers_too_large');
     expect((await call(r, 'GET', '/healthz')).status).toBe(200);
   });
 });
