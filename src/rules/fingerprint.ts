@@ -64,45 +64,46 @@ function siteOf(host: string): string {
   return labels.slice(n - keep).join('.');
 }
 
-/** The normalised tokens a fingerprint is built from (exported for tests and docs). */
-export function fingerprintTokens(words: readonly string[], links: ReadonlyArray<{ readonly host: string }>): string[] {
-  const out: string[] = [];
+const tokens = new Uint32Array(MAX_WORDS + 64);
+const shingles = new Uint32Array(2 * (MAX_WORDS + 64));
+const mins = new Uint32Array(HASHES);
+const HASH_OF_NUMBER = fnv1a('#');
+/** Distinct words counted so far, to refuse texts too short to tell apart. */
+const firstWords = new Uint32Array(MIN_WORDS);
+
+/**
+ * The LSH band keys of a text (its analysed words and links), or null when it has too few
+ * distinct words to be told apart from everyday phrases. No allocation but the keys: the
+ * scratch buffers are per process, which is safe because checks are synchronous.
+ */
+export function campaignKeys(words: readonly string[], links: ReadonlyArray<{ readonly host: string }>): string[] | null {
+  let n = 0;
+  let distinct = 0;
   const limit = Math.min(words.length, MAX_WORDS);
   for (let i = 0; i < limit; i++) {
     const w = words[i]!;
     if (HAS_DIGIT.test(w)) {
-      if (out[out.length - 1] !== '#') out.push('#');
-    } else if (w.length > 2 && !STOP_WORDS.has(w)) {
-      out.push(w);
+      if (n === 0 || tokens[n - 1] !== HASH_OF_NUMBER) tokens[n++] = HASH_OF_NUMBER;
+      continue;
+    }
+    if (w.length <= 2 || STOP_WORDS.has(w)) continue;
+    const h = fnv1a(w);
+    tokens[n++] = h;
+    if (distinct < MIN_WORDS) {
+      let seen = false;
+      for (let k = 0; k < distinct; k++) if (firstWords[k] === h) seen = true;
+      if (!seen) firstWords[distinct++] = h;
     }
   }
-  for (const l of links) out.push(`@${siteOf(l.host)}`);
-  return out;
-}
-
-const shingles = new Uint32Array(2 * MAX_WORDS + 64);
-const mins = new Uint32Array(HASHES);
-
-/**
- * The LSH band keys of a text, or null when it has too few distinct words to be told apart
- * from everyday phrases. Synchronous and allocation-light: one scratch buffer per process.
- */
-export function campaignKeys(words: readonly string[], links: ReadonlyArray<{ readonly host: string }>): string[] | null {
-  const tokens = fingerprintTokens(words, links);
-  const distinct = new Set<string>();
-  for (const t of tokens) if (t !== '#') distinct.add(t);
-  if (distinct.size < MIN_WORDS) return null;
-  let n = 0;
-  let prev = -1;
-  const limit = Math.min(tokens.length, shingles.length >> 1);
-  for (let i = 0; i < limit; i++) {
-    const h = fnv1a(tokens[i]!);
-    shingles[n++] = h;
-    if (prev >= 0) shingles[n++] = fmix32((Math.imul(prev, 31) + h) >>> 0);
-    prev = h;
+  if (distinct < MIN_WORDS) return null;
+  for (let i = 0; i < links.length && n < tokens.length; i++) tokens[n++] = fnv1a(`@${siteOf(links[i]!.host)}`);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    shingles[m++] = tokens[i]!;
+    if (i > 0) shingles[m++] = fmix32((Math.imul(tokens[i - 1]!, 31) + tokens[i]!) >>> 0);
   }
   mins.fill(0xffffffff);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < m; i++) {
     const x = shingles[i]!;
     for (let k = 0; k < HASHES; k++) {
       const v = fmix32(x ^ SEEDS[k]!);
