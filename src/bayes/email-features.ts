@@ -97,7 +97,7 @@ function first(email: EmailFields, name: string): string | undefined {
   return v === undefined ? undefined : v.length > MAX_HEADER_CHARS ? v.slice(0, MAX_HEADER_CHARS) : v;
 }
 
-/** Letters to a, digits to 9, runs squeezed: "3D64E94E.8060301" → "9A9A9.9". */
+/** Letters to a, digits to 9, runs squeezed: "3D64E94E.8060301" → "9A9A9A.9". */
 function shape(s: string): string {
   return s
     .slice(0, 64)
