@@ -9,7 +9,6 @@
  */
 import type { Actor, FeedbackLabel, Page, SpamBoxItem } from '../service/types.js';
 import type { SubscriberRules } from '../rules/subscriber-types.js';
-import type { Verdict } from '../engine/types.js';
 
 /** One line of the audit trail: who changed what, never message text. */
 export interface AuditEntry {
@@ -25,16 +24,8 @@ export interface AuditRecord extends AuditEntry {
   readonly id: number;
 }
 
-/** A message to hold, as the service hands it to the store. */
-export interface NewSpamBoxItem {
-  readonly subscriber: string;
-  readonly from: string;
-  readonly text: string;
-  readonly time: number;
-  readonly storedAt: number;
-  readonly verdict: Verdict;
-  readonly messageId?: string;
-}
+/** A message to hold, as the service hands it to the store: the store gives it its id. */
+export type NewSpamBoxItem = Omit<SpamBoxItem, 'id'>;
 
 export interface StoredFeedback {
   readonly label: FeedbackLabel;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { SubscriberServiceImpl } from '../../service/service.js';
 import type { SpamBoxItem } from '../../service/types.js';
 import { CliError, EXIT_BAD_INPUT, runCommand } from '../common.js';
 import { addStoreFlags, count, operatorActor, print, withService, type StoreFlags } from './subscriber.js';
@@ -76,59 +77,29 @@ export function registerSpamBoxCommand(program: Command): void {
       ),
     );
 
-  addStoreFlags(
-    box
-      .command('show')
-      .summary('one held message with its verdict')
-      .argument('<number>', 'subscriber number')
-      .argument('<id>', 'spam box id')
-      .option('--json', 'print the item as JSON'),
-  )
-    .action(
+  /** show, release and delete: one held message by subscriber and id; exit 1 when it is not there. */
+  const itemCommand = (name: string, summary: string, json: string, act: (svc: SubscriberServiceImpl, number: string, id: number) => { value: unknown; text: string } | undefined): void => {
+    addStoreFlags(box.command(name).summary(summary).argument('<number>', 'subscriber number').argument('<id>', 'spam box id').option('--json', json)).action(
       runCommand((number: string, id: string, flags: StoreFlags) =>
         withService(flags, (svc) => {
-          const item = svc.getSpamBoxItem(number, itemId(id));
-          if (!item) throw new CliError(`no message ${id} in the spam box of ${svc.subscriberKey(number)}`, EXIT_BAD_INPUT);
-          print(flags, item, () => describeItem(item));
+          const done = act(svc, number, itemId(id));
+          if (!done) throw new CliError(`no message ${id} in the spam box of ${svc.subscriberKey(number)}`, EXIT_BAD_INPUT);
+          print(flags, done.value, () => done.text);
         }),
       ),
     );
-
-  addStoreFlags(
-    box
-      .command('release')
-      .summary('take a message out of the spam box for delivery, and print it')
-      .argument('<number>', 'subscriber number')
-      .argument('<id>', 'spam box id')
-      .option('--json', 'print the released message as JSON'),
-  )
-    .action(
-      runCommand((number: string, id: string, flags: StoreFlags) =>
-        withService(flags, (svc) => {
-          const item = svc.release(number, itemId(id), operatorActor());
-          if (!item) throw new CliError(`no message ${id} in the spam box of ${svc.subscriberKey(number)}`, EXIT_BAD_INPUT);
-          print(flags, item, () => `released:\n${describeItem(item)}`);
-        }),
-      ),
-    );
-
-  addStoreFlags(
-    box
-      .command('delete')
-      .summary('delete a held message')
-      .argument('<number>', 'subscriber number')
-      .argument('<id>', 'spam box id')
-      .option('--json', 'print the result as JSON'),
-  )
-    .action(
-      runCommand((number: string, id: string, flags: StoreFlags) =>
-        withService(flags, (svc) => {
-          const n = itemId(id);
-          if (!svc.deleteSpamBoxItem(number, n, operatorActor())) throw new CliError(`no message ${id} in the spam box of ${svc.subscriberKey(number)}`, EXIT_BAD_INPUT);
-          print(flags, { deleted: n }, () => `deleted message ${n}\n`);
-        }),
-      ),
-    );
+  };
+  itemCommand('show', 'one held message with its verdict', 'print the item as JSON', (svc, number, id) => {
+    const item = svc.getSpamBoxItem(number, id);
+    return item && { value: item, text: describeItem(item) };
+  });
+  itemCommand('release', 'take a message out of the spam box for delivery, and print it', 'print the released message as JSON', (svc, number, id) => {
+    const item = svc.release(number, id, operatorActor());
+    return item && { value: item, text: `released:\n${describeItem(item)}` };
+  });
+  itemCommand('delete', 'delete a held message', 'print the result as JSON', (svc, number, id) =>
+    svc.deleteSpamBoxItem(number, id, operatorActor()) ? { value: { deleted: id }, text: `deleted message ${id}\n` } : undefined,
+  );
 
   addStoreFlags(
     box
