@@ -217,14 +217,15 @@ export class SubscriberServiceImpl implements SubscriberService {
       if (to.value === this.serviceNumber) return this.processCommand(input);
     }
     const verdict = this.engine.check(input);
-    const message = this.engine.normalise(input);
-    const subscriber = message.to.value;
-    const rules = verdict.reasons.map((r) => r.rule);
+    // check() validated the input; the canonical addresses come from the normaliser's cache.
+    const subscriber = this.engine.normaliseAddress(input.to).value;
+    const from = this.engine.normaliseAddress(input.from).value;
     if (verdict.action === 'quarantine') {
+      const message = this.engine.normalise(input);
       const { id, evicted } = this.store.addSpamBoxItem(
         {
           subscriber,
-          from: message.from.value,
+          from,
           text: message.text,
           time: message.time,
           storedAt: this.now(),
@@ -233,20 +234,20 @@ export class SubscriberServiceImpl implements SubscriberService {
         },
         this.capacity,
       );
-      this.logDecision(input, subscriber, message.from.value, verdict, rules, 'quarantined', id);
+      this.logDecision(input, subscriber, from, verdict, 'quarantined', id);
       if (evicted > 0) this.log.info({ subscriber, evicted, capacity: this.capacity }, 'spam box full: oldest messages evicted');
       return { verdict, outcome: 'quarantined', spamBoxId: id };
     }
     if (verdict.action === 'block') {
-      this.logDecision(input, subscriber, message.from.value, verdict, rules, 'blocked');
+      this.logDecision(input, subscriber, from, verdict, 'blocked');
       return { verdict, outcome: 'blocked' };
     }
-    this.rememberDelivery(subscriber, { from: message.from.value, text: message.text, time: message.time });
-    this.logDecision(input, subscriber, message.from.value, verdict, rules, 'deliver');
+    this.rememberDelivery(subscriber, { from, text: input.text, time: this.now() });
+    this.logDecision(input, subscriber, from, verdict, 'deliver');
     return { verdict, outcome: 'deliver' };
   }
 
-  private logDecision(input: MessageInput, to: string, from: string, verdict: Verdict, rules: string[], outcome: ProcessResult['outcome'], spamBoxId?: number): void {
+  private logDecision(input: MessageInput, to: string, from: string, verdict: Verdict, outcome: ProcessResult['outcome'], spamBoxId?: number): void {
     if (!this.log.isLevelEnabled('debug')) return;
     this.log.debug(
       {
@@ -256,7 +257,7 @@ export class SubscriberServiceImpl implements SubscriberService {
         action: verdict.action,
         outcome,
         score: verdict.score,
-        rules,
+        rules: verdict.reasons.map((r) => r.rule),
         ...(spamBoxId !== undefined ? { spamBoxId } : {}),
         ...(this.logText ? { text: input.text } : {}),
       },
