@@ -16,7 +16,7 @@ import type { TextAnalysis } from '../../text/analysis.js';
 import { campaignKeys } from '../fingerprint.js';
 import type { Field } from '../source.js';
 import { MemoryVolumeStore, type CounterSpec, type VolumeStore } from '../volume-store.js';
-import type { ConditionKind, MatchContext } from './types.js';
+import type { ConditionKind } from './types.js';
 
 export const MAX_WINDOW_MS = 24 * 3600_000;
 const MIN_WINDOW_MS = 1000;
@@ -178,23 +178,25 @@ export class VolumePlanBuilder {
   }
 }
 
-function at(c: MatchContext, counter: number): number {
-  return c.volumeCount(counter);
+/** `{ per, min, window }`, shared by the per-key kinds. */
+function perKey<P extends Per>(field: Field, pers: readonly P[], maxMin: number, example: string): { per: P; min: number; windowMs: number } {
+  const f = field.fields(['per', 'min', 'window']);
+  const per = f.get('per')?.oneOf(pers) ?? pers[0]!;
+  const min = threshold(f.get('min'), field, 'min', maxMin);
+  const windowMs = parseWindow(f.get('window') ?? field.fail(`expected 'window', e.g. ${example}`));
+  return { per, min, windowMs };
 }
 
 const rate: ConditionKind = {
   key: 'rate',
   summary: 'at least min messages from one sender, client (source: ESME system_id, API token) or to one recipient within a window: { per: sender|source|recipient, min: N, window: 1m } (depends on traffic seen before)',
   compile(field, ctx) {
-    const f = field.fields(['per', 'min', 'window']);
-    const per = f.get('per')?.oneOf(['sender', 'source', 'recipient'] as const) ?? 'sender';
-    const min = threshold(f.get('min'), field, 'min', MAX_RATE_THRESHOLD);
-    const windowMs = parseWindow(f.get('window') ?? field.fail("expected 'window', e.g. 1m"));
+    const { per, min, windowMs } = perKey(field, ['sender', 'source', 'recipient'] as const, MAX_RATE_THRESHOLD, '1m');
     const counter = ctx.volume.add(rateCounter(per, windowMs), min);
     const window = formatWindow(windowMs);
     return {
       test: (c) => {
-        const n = at(c, counter);
+        const n = c.volumeCount(counter);
         if (n < min) return null;
         return `${PER_LABEL[per]} ${short(keyOf(c.message, per))} ${per === 'recipient' ? 'received' : 'sent'} ${n} messages in ${window} (≥ ${min})`;
       },
@@ -206,15 +208,12 @@ const distinctRecipients: ConditionKind = {
   key: 'distinct_recipients',
   summary: `at least min different recipients from one sender or client within a window: { per: sender|source, min: N (≤ ${MAX_DISTINCT_THRESHOLD}), window: 10m } (depends on traffic seen before)`,
   compile(field, ctx) {
-    const f = field.fields(['per', 'min', 'window']);
-    const per = f.get('per')?.oneOf(['sender', 'source'] as const) ?? 'sender';
-    const min = threshold(f.get('min'), field, 'min', MAX_DISTINCT_THRESHOLD);
-    const windowMs = parseWindow(f.get('window') ?? field.fail("expected 'window', e.g. 10m"));
+    const { per, min, windowMs } = perKey(field, ['sender', 'source'] as const, MAX_DISTINCT_THRESHOLD, '10m');
     const counter = ctx.volume.add(recipientsCounter(per, windowMs), min);
     const window = formatWindow(windowMs);
     return {
       test: (c) => {
-        const n = at(c, counter);
+        const n = c.volumeCount(counter);
         return n < min ? null : `${PER_LABEL[per]} ${short(keyOf(c.message, per))} wrote to at least ${n} recipients in ${window} (≥ ${min})`;
       },
     };
@@ -235,10 +234,10 @@ const campaign: ConditionKind = {
     const window = formatWindow(windowMs);
     return {
       test: (c) => {
-        const r = at(c, recipients);
+        const r = c.volumeCount(recipients);
         if (r < minRecipients) return null;
         if (senders < 0) return `near-identical text to at least ${r} recipients in ${window} (≥ ${minRecipients})`;
-        const s = at(c, senders);
+        const s = c.volumeCount(senders);
         return s < minSenders ? null : `near-identical text to at least ${r} recipients from ${s} senders in ${window} (≥ ${minRecipients}, ≥ ${minSenders})`;
       },
     };
