@@ -469,7 +469,7 @@ export class SubscriberServiceImpl implements SubscriberService {
     } else if (message.input !== undefined) {
       const m = this.engine.normalise(message.input);
       if (m.to.value !== key) return { accepted: false, reason: `the message was sent to ${m.to.value}, not to ${key}` };
-      input = { from: m.from.value, to: key, text: m.text, time: m.time };
+      input = { from: m.from.value, to: key, text: m.text, time: m.time, channel: m.channel, ...(m.email ? { email: m.email } : {}) };
     } else {
       return { accepted: false, reason: 'no message given: a spam box id or the message itself' };
     }
@@ -483,7 +483,13 @@ export class SubscriberServiceImpl implements SubscriberService {
 
   private train(key: string, label: FeedbackLabel, input: MessageInput, actor: Actor, spamBoxId: number | undefined): FeedbackResult {
     // Identity over canonical addresses and text only, so the same message digests the same from every channel.
-    const canonical: MessageInput = { from: input.from, to: input.to, text: input.text, ...(input.channel ? { channel: input.channel } : {}) };
+    const canonical: MessageInput = {
+      from: input.from,
+      to: input.to,
+      text: input.text,
+      ...(input.channel ? { channel: input.channel } : {}),
+      ...(input.email ? { email: input.email } : {}),
+    };
     const digest = messageDigest(canonical);
     const before = this.store.getFeedback(key, digest);
     if (before?.label === label) return { accepted: true, relabelled: false };

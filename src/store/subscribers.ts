@@ -336,7 +336,8 @@ export class SqliteSubscriberStore implements SubscriberRepository {
     return this.db.transaction(() => {
       const id = this.s.nextId.get(item.subscriber)!.last_id;
       this.s.insertItem.run(item.subscriber, id, item.from, item.text, item.time, item.storedAt, JSON.stringify(item.verdict), item.messageId ?? null);
-      const evicted = this.s.evict.run(item.subscriber, item.subscriber, capacity).changes;
+      // Ids only grow, so a box whose newest id is within the capacity cannot be over it.
+      const evicted = id > capacity ? this.s.evict.run(item.subscriber, item.subscriber, capacity).changes : 0;
       return { id, evicted };
     })();
   }
