@@ -270,4 +270,25 @@ describe('other processes', () => {
     db.close();
     expect(() => service({ dir })).toThrow(/schema version 99, newer than this spamgate understands/);
   });
+
+  it("synchronous: 'full' makes every commit wait for fsync (the default NORMAL survives a crash, not a power loss)", () => {
+    const full = service({ synchronous: 'full' });
+    expect((full.store as SqliteSubscriberStore).db.pragma('synchronous', { simple: true })).toBe(2);
+    expect((full.store as SqliteSubscriberStore).db.pragma('journal_mode', { simple: true })).toBe('wal');
+    full.close();
+    const normal = service();
+    expect((normal.store as SqliteSubscriberStore).db.pragma('synchronous', { simple: true })).toBe(1);
+    normal.close();
+  });
+});
+
+describe('translation', () => {
+  it('replaces reply texts and still sends one SMS whatever they return', () => {
+    const svc = service({ replies: { help: () => 'AYUDA: BLOCK n, ALLOW n, LIST', unknown: (w) => `"${w}" no es un comando. ${'Envíe AYUDA. '.repeat(20)}` } });
+    expect(svc.handleCommand(ALICE, 'help')).toBe('AYUDA: BLOCK n, ALLOW n, LIST');
+    const long = svc.handleCommand(ALICE, 'hola');
+    expect(long.startsWith('"hola" no es un comando. Envie AYUDA.')).toBe(true); // í is not GSM: sent as i
+    expect(septets(long)).toBe(160);
+    svc.close();
+  });
 });
