@@ -27,7 +27,7 @@ import { decodeShortMessage, type ConcatInfo } from './codec.js';
 import { isMultipart, Reassembler, type SegmentSet } from './concat.js';
 import type { EsmeAccount, ProxyConfig } from './config.js';
 import { Upstream, type UpstreamState } from './upstream.js';
-import { CMD, decodeFrame, encodePdu, ESME, PduDecodeError, PduLink, isResponse, respMessageId, withSequence, withTlv, type Frame } from './wire.js';
+import { CMD, decodeFrame, encodePdu, ESME, PduDecodeError, PduLink, isResponse, readMessageFields, respMessageId, withSequence, withTlv, type Frame, type MessageFields } from './wire.js';
 import type { PDU } from 'smpp';
 
 /** What the proxy needs from the subscriber service. */
@@ -133,31 +133,23 @@ function matchesAddress(pattern: string, address: string): boolean {
   return pattern.endsWith('*') ? address.startsWith(pattern.slice(0, -1)) : pattern === address;
 }
 
-function asBuffer(value: unknown): Buffer {
-  return Buffer.isBuffer(value) ? value : Buffer.alloc(0);
-}
-
 function asString(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-function asNumber(value: unknown): number {
-  return typeof value === 'number' ? value : 0;
-}
-
 /** Concatenation info from the UDH, else from the SAR TLVs. */
-function concatOf(pdu: PDU, udhConcat: ConcatInfo | undefined): ConcatInfo | undefined {
+function concatOf(f: MessageFields, udhConcat: ConcatInfo | undefined): ConcatInfo | undefined {
   if (udhConcat) return udhConcat;
-  if (typeof pdu.sar_msg_ref_num === 'number' && typeof pdu.sar_total_segments === 'number' && typeof pdu.sar_segment_seqnum === 'number') {
-    return { reference: pdu.sar_msg_ref_num, total: pdu.sar_total_segments, seq: pdu.sar_segment_seqnum, referenceBits: 16 };
+  if (f.sarRef !== undefined && f.sarTotal !== undefined && f.sarSeq !== undefined) {
+    return { reference: f.sarRef, total: f.sarTotal, seq: f.sarSeq, referenceBits: 16 };
   }
   return undefined;
 }
 
 /** The id a receipt refers to: the receipted_message_id TLV, else `id:` in the receipt text (SMPP v3.4 Appendix B). */
-function receiptId(pdu: PDU): string | undefined {
-  if (typeof pdu.receipted_message_id === 'string' && pdu.receipted_message_id) return pdu.receipted_message_id;
-  const m = /(?:^|\s)id:(\S{1,65})/.exec(asBuffer(pdu.short_message).toString('latin1'));
+function receiptId(f: MessageFields): string | undefined {
+  if (f.receiptedMessageId) return f.receiptedMessageId;
+  const m = /(?:^|\s)id:(\S{1,65})/.exec(f.shortMessage.toString('latin1'));
   return m?.[1];
 }
 
@@ -441,9 +433,9 @@ export class SmppProxy {
     if (session.draining || this.closing) return this.refuseSubmit(session, frame.seq, status, 'upstream_unavailable');
     if (session.outstanding >= account.window || !this.takeToken(account)) return this.refuseSubmit(session, frame.seq, ESME.ESME_RTHROTTLED, 'throttled');
     if (!this.upstream.isBound) return this.refuseSubmit(session, frame.seq, status, 'upstream_unavailable');
-    let pdu: PDU;
+    let fields: MessageFields;
     try {
-      pdu = decodeFrame(frame);
+      fields = readMessageFields(frame.buffer);
     } catch (err) {
       this.log.warn({ session: session.id, seq: frame.seq, err: (err as PduDecodeError).message }, 'garbled submit_sm');
       session.link.sendPdu('generic_nack', { sequence_number: frame.seq, command_status: ESME.ESME_RINVCMDLEN });
@@ -452,9 +444,9 @@ export class SmppProxy {
     const started = performance.now();
     session.outstanding++;
     const part: MtPart = { session, seq: frame.seq, buffer: Buffer.from(frame.buffer) };
-    const from = asString(pdu.source_addr);
-    const to = asString(pdu.destination_addr);
-    const { text, info } = this.textOf(pdu);
+    const from = fields.sourceAddr;
+    const to = fields.destinationAddr;
+    const { text, info } = this.textOf(fields);
     if (isMultipart(info)) {
       const result = this.mt.add(Reassembler.key(account.systemId, from, to, info), info, text, part);
       if (result.kind === 'complete') this.judgeMt(result.set.parts.map((p) => p.item), { from, to, text: result.set.text, systemId: account.systemId }, performance.now());
@@ -464,16 +456,15 @@ export class SmppProxy {
     this.judgeMt([part], { from, to, text, systemId: account.systemId }, started);
   }
 
-  private textOf(pdu: PDU): { text: string; info: ConcatInfo | undefined } {
-    const payload = asBuffer(pdu.message_payload);
-    const data = payload.length > 0 ? payload : asBuffer(pdu.short_message);
-    const decoded = decodeShortMessage(data, asNumber(pdu.data_coding), {
-      udhi: (asNumber(pdu.esm_class) & ESM_UDHI) !== 0,
+  private textOf(f: MessageFields): { text: string; info: ConcatInfo | undefined } {
+    const data = f.messagePayload && f.messagePayload.length > 0 ? f.messagePayload : f.shortMessage;
+    const decoded = decodeShortMessage(data, f.dataCoding, {
+      udhi: (f.esmClass & ESM_UDHI) !== 0,
       gsm7: this.options.config.decoding.gsm7,
       dataCoding1: this.options.config.decoding.dataCoding1,
     });
     if (decoded.problem) this.log.debug({ problem: decoded.problem }, 'message text partly undecodable');
-    return { text: decoded.text, info: concatOf(pdu, decoded.udh?.concat) };
+    return { text: decoded.text, info: concatOf(f, decoded.udh?.concat) };
   }
 
   private messageOf(set: SegmentSet<MtPart> | SegmentSet<MoPart>, direction: Direction): Message {
@@ -582,9 +573,9 @@ export class SmppProxy {
 
   private onSmscRequest(frame: Frame): void {
     const generation = this.upstream.generation;
-    let pdu: PDU;
+    let fields: MessageFields;
     try {
-      pdu = decodeFrame(frame);
+      fields = readMessageFields(frame.buffer);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'garbled deliver_sm from the SMSC');
       this.upstream.respond(encodePdu('generic_nack', { sequence_number: frame.seq, command_status: ESME.ESME_RINVCMDLEN }), generation);
@@ -592,18 +583,18 @@ export class SmppProxy {
     }
     const started = performance.now();
     const part: MoPart = { smscSeq: frame.seq, generation, buffer: Buffer.from(frame.buffer) };
-    const from = asString(pdu.source_addr);
-    const to = asString(pdu.destination_addr);
-    if (asNumber(pdu.esm_class) & ESM_MESSAGE_TYPE_MASK) {
+    const from = fields.sourceAddr;
+    const to = fields.destinationAddr;
+    if (fields.esmClass & ESM_MESSAGE_TYPE_MASK) {
       // A receipt: never filtered; to the ESME that submitted the message, else by address.
       this.m.messagesIn.inc({ direction: 'receipt' });
-      const id = receiptId(pdu);
+      const id = receiptId(fields);
       const owner = (id && this.owners.get(id)) || this.routeByAddress(to);
       this.relayToEsme(owner, part, 'receipt', started);
       return;
     }
     this.m.messagesIn.inc({ direction: 'mo' });
-    const { text, info } = this.textOf(pdu);
+    const { text, info } = this.textOf(fields);
     if (isMultipart(info)) {
       const result = this.mo.add(Reassembler.key('', from, to, info), info, text, part);
       if (result.kind === 'complete') this.judgeMo(result.set.parts.map((p) => p.item), { from, to, text: result.set.text, systemId: '' }, performance.now());

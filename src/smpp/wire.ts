@@ -84,6 +84,79 @@ export function encodePdu(command: string, fields: Record<string, unknown>): Buf
   return new smpp.PDU(command, fields).toBuffer();
 }
 
+/** The fields of a submit_sm or deliver_sm the proxy reads; octet fields are views into the PDU. */
+export interface MessageFields {
+  readonly sourceAddr: string;
+  readonly destinationAddr: string;
+  readonly esmClass: number;
+  readonly dataCoding: number;
+  readonly registeredDelivery: number;
+  readonly shortMessage: Buffer;
+  readonly messagePayload?: Buffer;
+  readonly sarRef?: number;
+  readonly sarTotal?: number;
+  readonly sarSeq?: number;
+  readonly receiptedMessageId?: string;
+}
+
+/**
+ * Read a submit_sm / deliver_sm body directly (SMPP v3.4 §4.4.1 / §4.6.1): the hot path of the
+ * proxy, several times cheaper than building the package's PDU object. Same layout as the
+ * package's tables (test/smpp/wire.test.ts checks the two agree); throws PduDecodeError when a
+ * mandatory field or a TLV runs past the PDU.
+ */
+export function readMessageFields(pdu: Buffer): MessageFields {
+  const end = pdu.length;
+  let o = HEADER;
+  const cstring = (name: string, max: number): string => {
+    const stop = pdu.indexOf(0, o);
+    if (stop < 0 || stop >= end) throw new PduDecodeError(`${name} is not NUL-terminated within the PDU`);
+    if (stop - o > max) throw new PduDecodeError(`${name} is longer than ${max} octets`);
+    const v = pdu.toString('latin1', o, stop);
+    o = stop + 1;
+    return v;
+  };
+  const octet = (name: string): number => {
+    if (o >= end) throw new PduDecodeError(`PDU ends before ${name}`);
+    return pdu[o++]!;
+  };
+  cstring('service_type', 5);
+  octet('source_addr_ton');
+  octet('source_addr_npi');
+  const sourceAddr = cstring('source_addr', 64);
+  octet('dest_addr_ton');
+  octet('dest_addr_npi');
+  const destinationAddr = cstring('destination_addr', 64);
+  const esmClass = octet('esm_class');
+  octet('protocol_id');
+  octet('priority_flag');
+  cstring('schedule_delivery_time', 16);
+  cstring('validity_period', 16);
+  const registeredDelivery = octet('registered_delivery');
+  octet('replace_if_present_flag');
+  const dataCoding = octet('data_coding');
+  octet('sm_default_msg_id');
+  const smLength = octet('sm_length');
+  if (o + smLength > end) throw new PduDecodeError(`short_message of ${smLength} octets runs past the PDU`);
+  const shortMessage = pdu.subarray(o, o + smLength);
+  o += smLength;
+  const fields: { -readonly [K in keyof MessageFields]: MessageFields[K] } = { sourceAddr, destinationAddr, esmClass, dataCoding, registeredDelivery, shortMessage };
+  while (o < end) {
+    if (o + 4 > end) throw new PduDecodeError(`TLV header at octet ${o} is cut short`);
+    const tag = pdu.readUInt16BE(o);
+    const len = pdu.readUInt16BE(o + 2);
+    o += 4;
+    if (o + len > end) throw new PduDecodeError(`TLV 0x${tag.toString(16).padStart(4, '0')} of ${len} octets runs past the PDU`);
+    if (tag === 0x0424) fields.messagePayload = pdu.subarray(o, o + len);
+    else if (tag === 0x020c && len === 2) fields.sarRef = pdu.readUInt16BE(o);
+    else if (tag === 0x020e && len === 1) fields.sarTotal = pdu[o]!;
+    else if (tag === 0x020f && len === 1) fields.sarSeq = pdu[o]!;
+    else if (tag === 0x001e && len > 0) fields.receiptedMessageId = pdu.toString('latin1', o, pdu[o + len - 1] === 0 ? o + len - 1 : o + len);
+    o += len;
+  }
+  return fields;
+}
+
 /** A copy of a raw PDU with a new sequence number. */
 export function withSequence(buffer: Buffer, seq: number): Buffer {
   const out = Buffer.from(buffer);
@@ -125,6 +198,7 @@ export interface PduLinkHandlers {
 export class PduLink {
   private rest: Buffer | undefined;
   private closed = false;
+  private corked = false;
   private seq = 0;
 
   constructor(
@@ -153,9 +227,21 @@ export class PduLink {
 
   send(buffer: Buffer): boolean {
     if (!this.isOpen) return false;
+    // Writes made in one turn of the event loop leave in one writev: a syscall per PDU costs more
+    // than the filtering at thousands of PDUs per second.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.socket.write(buffer);
     return true;
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   sendPdu(command: string, fields: Record<string, unknown>): boolean {
     return this.send(encodePdu(command, fields));
