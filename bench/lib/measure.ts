@@ -61,10 +61,11 @@ export function latencies(n: number, fn: (i: number) => void): { p50: number; p9
   return { p50: at(0.5), p99: at(0.99), p999: at(0.999), max: samples[n - 1]! };
 }
 
-export function memoryMB(): { heapUsed: number; rss: number } {
+/** After a full GC when --expose-gc is on. `arrayBuffers`: typed-array memory, outside `heapUsed`. */
+export function memoryMB(): { heapUsed: number; arrayBuffers: number; rss: number } {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
-  return { heapUsed: m.heapUsed / 2 ** 20, rss: m.rss / 2 ** 20 };
+  return { heapUsed: m.heapUsed / 2 ** 20, arrayBuffers: m.arrayBuffers / 2 ** 20, rss: m.rss / 2 ** 20 };
 }
 
 export function arg(name: string): string | undefined {

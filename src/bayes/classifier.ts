@@ -1,7 +1,7 @@
 import type { SpamClassifier } from '../engine/types.js';
 import type { Message } from '../message/types.js';
 import type { TextAnalysis } from '../text/analysis.js';
-import { DEFAULT_FEATURES, extractFeatures, type FeatureOptions } from './features.js';
+import { DEFAULT_FEATURES, featureScratch, type FeatureOptions } from './features.js';
 import { BayesModel, type Label, type ModelParameters } from './model.js';
 import { EMAIL_MODEL_PARAMETERS } from './email-features.js';
 
@@ -18,11 +18,12 @@ export class BayesClassifier implements SpamClassifier {
   private readonly emailParameters: ModelParameters;
 
   spamProbability(message: Message, analysis: TextAnalysis): number {
-    const features = extractFeatures(message, analysis, this.features);
-    return message.email ? this.model.probability(features, this.emailParameters) : this.model.probability(features);
+    const f = featureScratch(message, analysis, this.features);
+    return this.model.probability(f.hashes, message.email ? this.emailParameters : this.model.parameters, f.count);
   }
 
   learn(message: Message, analysis: TextAnalysis, label: Label, sign: 1 | -1 = 1): void {
-    this.model.learn(extractFeatures(message, analysis, this.features), label, sign);
+    const f = featureScratch(message, analysis, this.features);
+    this.model.learn(f.hashes, label, sign, f.count);
   }
 }

@@ -4,8 +4,8 @@
  * prefixed by kind so a word in the subject and the same word in the body count apart.
  * A message yields each feature once (presence, not frequency), as in SpamBayes and bogofilter.
  */
-import type { Message } from '../message/types.js';
-import type { TextAnalysis } from '../text/analysis.js';
+import type { AddressKind, Message } from '../message/types.js';
+import { SCRIPTS, type Script, type TextAnalysis } from '../text/analysis.js';
 import { tokenHash } from './token-table.js';
 import { collectEmailFeatures, collectRawTokens, DEFAULT_EMAIL_FEATURES, type EmailFeatureOptions } from './email-features.js';
 
@@ -28,7 +28,6 @@ export const DEFAULT_FEATURES: FeatureOptions = { bigrams: false, special: true,
 
 const MAX_WORD = 40;
 const NUMBER_UNIT = /^\d+([a-z]+)$/;
-const SHOUTED = /\b[A-Z]{3,}\b/g;
 
 function lengthBand(n: number): string {
   return n < 20 ? 'len:<20' : n < 50 ? 'len:<50' : n < 100 ? 'len:<100' : n < 140 ? 'len:<140' : n < 161 ? 'len:<161' : n < 400 ? 'len:<400' : 'len:400+';
@@ -53,26 +52,158 @@ function isDigits(w: string): boolean {
   return w.length > 0;
 }
 
+// ---- deduplication by hash, without a Set per message ------------------------------------
+//
+// An open-addressing table stamped per call (never cleared) and the hashes in first-seen order
+// (the order a Set gave, which the combiner's stable sort of clues keeps). Calls are
+// synchronous, so one table serves them all.
+
+class Dedup {
+  keys = new Int32Array(1024);
+  stamps = new Int32Array(1024);
+  shift = 22; // 32 - log2(size)
+  stamp = 0;
+  found = new Int32Array(512);
+  count = 0;
+
+  begin(): void {
+    if (++this.stamp === 0x7fffffff) {
+      this.stamp = 1;
+      this.stamps.fill(0);
+    }
+    this.count = 0;
+  }
+
+  insert(hash: number): void {
+    const keys = this.keys;
+    const stamps = this.stamps;
+    const stamp = this.stamp;
+    const mask = keys.length - 1;
+    let slot = Math.imul(hash, 0x9e3779b1) >>> this.shift;
+    while (stamps[slot] === stamp) {
+      if (keys[slot] === hash) return;
+      slot = (slot + 1) & mask;
+    }
+    stamps[slot] = stamp;
+    keys[slot] = hash;
+    if (this.count === this.found.length) {
+      const bigger = new Int32Array(this.found.length * 2);
+      bigger.set(this.found);
+      this.found = bigger;
+    }
+    this.found[this.count++] = hash;
+    if (this.count * 2 > keys.length) this.regrow();
+  }
+
+  private regrow(): void {
+    const size = this.keys.length * 2;
+    this.keys = new Int32Array(size);
+    this.stamps = new Int32Array(size);
+    this.shift = 32 - Math.log2(size);
+    this.stamp = 1;
+    const mask = size - 1;
+    for (let i = 0; i < this.count; i++) {
+      const hash = this.found[i]!;
+      let slot = Math.imul(hash, 0x9e3779b1) >>> this.shift;
+      while (this.stamps[slot] === 1) slot = (slot + 1) & mask;
+      this.stamps[slot] = 1;
+      this.keys[slot] = hash;
+    }
+  }
+}
+
+const dedup = new Dedup();
+
+// Tokens from a small fixed set, written out so each is one string whose hash is computed once.
+const URLS = ['', 'urls:1', 'urls:2', 'urls:3'];
+const OBFUSCATIONS = ['', 'obf:1', 'obf:2', 'obf:3'];
+const SHOUTED = ['', 'shouted:1', 'shouted:2', 'shouted:3', 'shouted:4'];
+const BANGS = ['', 'bang:1', 'bang:2', 'bang:3'];
+const SCRIPT_TOKENS = Object.fromEntries(SCRIPTS.map((s) => [s, 'script:' + s])) as Record<Script, string>;
+const FROM_TOKENS: Record<AddressKind, string> = {
+  e164: 'from:e164', shortcode: 'from:shortcode', alphanumeric: 'from:alphanumeric', email: 'from:email', unknown: 'from:unknown',
+};
+const CONSTANT_HASHES = new Map<string, number>();
+
+function constant(sink: FeatureSink, token: string): void {
+  let hash = CONSTANT_HASHES.get(token);
+  if (hash === undefined) {
+    hash = tokenHash(token);
+    CONSTANT_HASHES.set(token, hash);
+  }
+  sink.addHashed(token, hash);
+}
+
+/** Where features go: strings (for reading) or their hashes (for the model). */
+interface FeatureSink {
+  add(token: string): void;
+  /** A word whose `tokenHash` the tokenizer already computed. */
+  addHashed(token: string, hash: number): void;
+}
+
+const HASH_SINK: FeatureSink = {
+  add: (token) => dedup.insert(tokenHash(token)),
+  addHashed: (_token, hash) => dedup.insert(hash),
+};
+
 /**
  * Feature hashes of a message, deduplicated. Hashes, not strings, because that is what the
  * token table stores; `featureStrings` gives the readable form for debugging and tests.
  */
 export function extractFeatures(message: Message, analysis: TextAnalysis, options: FeatureOptions = DEFAULT_FEATURES): Int32Array {
-  const seen = new Set<number>();
-  const add = (token: string): void => {
-    seen.add(tokenHash(token));
-  };
-  collect(message, analysis, options, add);
-  return Int32Array.from(seen);
+  const f = featureScratch(message, analysis, options);
+  return f.hashes.slice(0, f.count);
+}
+
+export interface FeatureScratch {
+  /** The first `count` entries are the feature hashes. */
+  readonly hashes: Int32Array;
+  readonly count: number;
+}
+
+/**
+ * extractFeatures without the copy (allocating a typed array costs as much as hashing a
+ * message's words): the hashes stay valid only until the next call, so use them at once.
+ */
+export function featureScratch(message: Message, analysis: TextAnalysis, options: FeatureOptions = DEFAULT_FEATURES): FeatureScratch {
+  dedup.begin();
+  collect(message, analysis, options, HASH_SINK);
+  return { hashes: dedup.found, count: dedup.count };
 }
 
 export function featureStrings(message: Message, analysis: TextAnalysis, options: FeatureOptions = DEFAULT_FEATURES): string[] {
   const out = new Set<string>();
-  collect(message, analysis, options, (t) => out.add(t));
+  const add = (t: string): void => {
+    out.add(t);
+  };
+  collect(message, analysis, options, { add, addHashed: add });
   return [...out];
 }
 
-function collect(message: Message, analysis: TextAnalysis, options: FeatureOptions, add: (token: string) => void): void {
+/** Words of 3+ capitals standing alone (what /\b[A-Z]{3,}\b/g counts), and '!' marks. */
+function shoutsAndBangs(text: string, capitals: boolean): { shouted: number; bangs: number } {
+  let shouted = 0;
+  if (capitals) {
+    let run = 0; // length of the current [A-Za-z0-9_] run, or -1 once it holds anything but A-Z
+    for (let i = 0; i <= text.length; i++) {
+      const c = i < text.length ? text.charCodeAt(i) : 0;
+      const upper = c >= 0x41 && c <= 0x5a;
+      if (upper || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f) {
+        run = run >= 0 && upper ? run + 1 : -1;
+      } else {
+        if (run >= 3) shouted++;
+        run = 0;
+      }
+    }
+  }
+  let bangs = 0;
+  for (let i = text.indexOf('!'); i >= 0; i = text.indexOf('!', i + 1)) bangs++;
+  return { shouted, bangs };
+}
+
+function collect(message: Message, analysis: TextAnalysis, options: FeatureOptions, sink: FeatureSink): void {
+  const add = sink.add;
+  const hashes = analysis.wordHashes;
   const words = analysis.words;
   const emailOptions = message.email ? (options.email ?? DEFAULT_EMAIL_FEATURES) : undefined;
   const minWord = emailOptions ? emailOptions.minWordLength : 0;
@@ -81,10 +212,17 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
   for (let i = 0; emailOptions?.body !== 'raw' && i < words.length; i++) {
     let w = words[i]!;
     if (w.length < minWord) continue;
-    if (w.length > MAX_WORD) w = 'long:' + Math.floor(w.length / 10);
-    else if (w.length >= 5 && isDigits(w)) w = numberShape(w);
-    add(w);
-    if (options.shapes) {
+    if (w.length > MAX_WORD) {
+      w = 'long:' + Math.floor(w.length / 10);
+      add(w);
+    } else if (w.length >= 5 && isDigits(w)) {
+      w = numberShape(w);
+      add(w);
+    } else {
+      sink.addHashed(w, hashes[i]!);
+    }
+    const first = w.charCodeAt(0);
+    if (options.shapes && first >= 0x30 && first <= 0x39) {
       const unit = NUMBER_UNIT.exec(w);
       if (unit) add('numunit:' + unit[1]);
     }
@@ -92,10 +230,9 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
     previous = w;
   }
   if (options.shapes) {
-    const shouted = analysis.original.match(SHOUTED);
-    if (shouted) add(`shouted:${Math.min(shouted.length, 4)}`);
-    const bangs = analysis.original.match(/!/g)?.length ?? 0;
-    if (bangs > 0) add(`bang:${Math.min(bangs, 3)}`);
+    const { shouted, bangs } = shoutsAndBangs(analysis.original, analysis.capsRatio > 0);
+    if (shouted > 0) constant(sink, SHOUTED[Math.min(shouted, 4)]!);
+    if (bangs > 0) constant(sink, BANGS[Math.min(bangs, 3)]!);
   }
   if (options.special) {
     for (const u of analysis.urls) {
@@ -104,16 +241,16 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
       if (u.shortener) add('url:shortener');
       if (u.ipHost) add('url:ip');
     }
-    if (analysis.urls.length > 0) add(`urls:${Math.min(analysis.urls.length, 3)}`);
+    if (analysis.urls.length > 0) constant(sink, URLS[Math.min(analysis.urls.length, 3)]!);
     for (const m of analysis.moneyAmounts) {
       const symbol = /[£$€¥₹₦]/.exec(m)?.[0];
       add(symbol ? 'money:' + symbol : 'money');
     }
-    add(lengthBand(analysis.length));
-    add(capsBand(analysis.capsRatio));
-    if (analysis.obfuscations > 0) add(`obf:${Math.min(analysis.obfuscations, 3)}`);
-    if (analysis.script !== 'latin') add('script:' + analysis.script);
-    add('from:' + message.from.kind);
+    constant(sink, lengthBand(analysis.length));
+    constant(sink, capsBand(analysis.capsRatio));
+    if (analysis.obfuscations > 0) constant(sink, OBFUSCATIONS[Math.min(analysis.obfuscations, 3)]!);
+    if (analysis.script !== 'latin') constant(sink, SCRIPT_TOKENS[analysis.script]);
+    constant(sink, FROM_TOKENS[message.from.kind]);
   }
   if (message.email) collectEmailFeatures(message.email, options.email ?? DEFAULT_EMAIL_FEATURES, add);
 }

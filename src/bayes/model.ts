@@ -57,11 +57,14 @@ export class BayesModel {
     return this.spamMessages > 0 && this.hamMessages > 0;
   }
 
-  /** Count a message's features under a label; `sign` -1 takes it back out. */
-  learn(features: Int32Array, label: Label, sign: 1 | -1 = 1): void {
+  /**
+   * Count a message's features under a label; `sign` -1 takes it back out. `count`: how many
+   * of `features` to use (a reused buffer, see featureScratch).
+   */
+  learn(features: Int32Array, label: Label, sign: 1 | -1 = 1, count = features.length): void {
     const s = label === 'spam' ? sign : 0;
     const h = label === 'ham' ? sign : 0;
-    for (let i = 0; i < features.length; i++) this.table.add(features[i]!, s, h);
+    for (let i = 0; i < count; i++) this.table.add(features[i]!, s, h);
     if (label === 'spam') this.spamMessages = Math.max(0, this.spamMessages + sign);
     else this.hamMessages = Math.max(0, this.hamMessages + sign);
   }
@@ -84,15 +87,26 @@ export class BayesModel {
    * Spam probability of a message from its features; 0.5 when the model knows nothing.
    * `parameters` overrides the model's own for one call (email uses its own prior strength).
    */
-  probability(features: Int32Array, parameters: ModelParameters = this.parameters): number {
+  probability(features: Int32Array, parameters: ModelParameters = this.parameters, count = features.length): number {
     if (!this.trained) return 0.5;
-    const { minimumDeviation, maxClues } = parameters;
-    if (this.clues.length < features.length) this.clues = new Float64Array(features.length * 2);
+    const { minimumDeviation, maxClues, strength, unknownProbability } = parameters;
+    if (this.clues.length < count) this.clues = new Float64Array(count * 2);
     const clues = this.clues;
+    const counts = this.scratch;
+    const spamTotal = Math.max(this.spamMessages, 1);
+    const hamTotal = Math.max(this.hamMessages, 1);
     let n = 0;
-    for (let i = 0; i < features.length; i++) {
-      const f = this.tokenProbability(features[i]!, parameters);
-      if (f < 0 || Math.abs(f - 0.5) < minimumDeviation) continue;
+    for (let i = 0; i < count; i++) {
+      // tokenProbability, inlined: this loop runs for every token of every message scored.
+      if (!this.table.counts(features[i]!, counts)) continue;
+      const sc = counts[0]!;
+      const hc = counts[1]!;
+      const seen = sc + hc;
+      if (seen === 0) continue;
+      const spamRatio = sc / spamTotal;
+      const p = spamRatio / (spamRatio + hc / hamTotal);
+      const f = (strength * unknownProbability + seen * p) / (strength + seen);
+      if (Math.abs(f - 0.5) < minimumDeviation) continue;
       clues[n++] = f;
     }
     if (n === 0) return 0.5;

@@ -564,6 +564,8 @@ class Analysis implements TextAnalysis {
   readonly script: Script;
   readonly obfuscations: number;
   private readonly digits: number;
+  /** The folded text holds no ASCII digit (known on the ASCII path only), so no amount either. */
+  private readonly noDigits: boolean;
   private phones: string[] | undefined;
   private money: string[] | undefined;
 
@@ -575,6 +577,7 @@ class Analysis implements TextAnalysis {
     if (count >= 0) {
       folded = scannedUpper === 0 ? text : text.toLowerCase();
       this.digits = scannedDigits;
+      this.noDigits = scannedDigits === 0;
       this.length = text.length;
       this.capsRatio = scannedLetters === 0 ? 0 : scannedUpper / scannedLetters;
       this.script = scannedLetters > 0 ? 'latin' : 'none';
@@ -586,6 +589,7 @@ class Analysis implements TextAnalysis {
       folded = fold.text;
       obfuscations = fold.confusables + fold.invisibles;
       this.digits = m.digits;
+      this.noDigits = false; // folding can make digits (fullwidth, circled, fractions)
       this.length = m.codePoints;
       this.capsRatio = m.letters === 0 ? 0 : m.upper / m.letters;
       this.script = m.script;
@@ -623,6 +627,7 @@ class Analysis implements TextAnalysis {
   get moneyAmounts(): readonly string[] {
     if (this.money === undefined) {
       const found: string[] = [];
+      if (this.noDigits) return (this.money = found); // both forms of an amount need a digit
       MONEY.lastIndex = 0;
       for (let m = MONEY.exec(this.folded); m !== null; m = MONEY.exec(this.folded)) found.push(m[0]);
       this.money = found;
