@@ -8,9 +8,9 @@
  * background so that a check never waits on the network.
  *
  * Memory is bounded whatever the traffic: each counter keeps at most `maxKeys` keys (least
- * recently used dropped first), a distinct counter at most `maxMembers` members over all its
- * keys and at most its `cap` members per key, and keys or members longer than 64 characters
- * are kept as a 53-bit hash.
+ * recently used dropped first) in typed-array slabs, a distinct counter a table of
+ * `maxMembers` (key, member) pairs as 53-bit hashes, and keys longer than 64 characters are
+ * kept as a hash too.
  */
 
 /** One counter as the rules declare it. */
@@ -20,8 +20,8 @@ export interface CounterSpec {
   /** Length of the sliding window in milliseconds. */
   readonly windowMs: number;
   /**
-   * Distinct counts need only be exact up to this (the largest threshold that reads them):
-   * a key keeps at most `cap` members, the most recently seen.
+   * The largest threshold that reads the counter: counts above it need not be exact, so a
+   * shared store may cap a key's member set there. The in-process store counts exactly.
    */
   readonly cap: number;
 }
@@ -42,7 +42,7 @@ export interface VolumeStore {
   count(counter: CounterSpec, key: string, time: number): number;
   /**
    * Record `member` under `key` at `time` and return how many distinct members the key has in
-   * the window, this one included (exact up to `counter.cap`).
+   * the window, this one included.
    */
   distinct(counter: CounterSpec, key: string, member: string, time: number): number;
   /** Drop every counter whose name is not listed (after a reload removed its rules). */
@@ -53,7 +53,7 @@ export interface VolumeStore {
 export interface MemoryVolumeStoreOptions {
   /** Keys per counter (default 100,000). */
   readonly maxKeys?: number;
-  /** Members per distinct counter, over all its keys (default 250,000). */
+  /** (key, member) pairs a distinct counter remembers, 16 bytes each (default 1,000,000). */
   readonly maxMembers?: number;
 }
 
@@ -198,14 +198,18 @@ class SlotTable {
 
 /**
  * Event counts per key in a ring of BUCKETS time buckets, all keys in one slab of typed arrays
- * (about 90 bytes a key with its map entry, no object per key).
+ * (about 100 bytes a key with its map entry, no object per key). Each key's life (from its
+ * first event, or from a restart of its ring) has a generation number, which distinct counts
+ * use to tell their members' keys apart.
  */
 class EventCounter implements Counter {
   private counts = new Uint32Array(0);
   /** Bucket number (time / bucket width) of each slot's newest bucket. */
   private heads = new Float64Array(0);
+  private generations = new Uint32Array(0);
+  private nextGeneration = 1;
   private readonly table: SlotTable;
-  private readonly width: number;
+  readonly width: number;
 
   constructor(windowMs: number, maxKeys: number) {
     this.width = windowMs / BUCKETS;
@@ -214,8 +218,11 @@ class EventCounter implements Counter {
       counts.set(this.counts);
       const heads = new Float64Array(capacity);
       heads.set(this.heads);
+      const generations = new Uint32Array(capacity);
+      generations.set(this.generations);
       this.counts = counts;
       this.heads = heads;
+      this.generations = generations;
     }, () => {});
   }
 
@@ -227,142 +234,169 @@ class EventCounter implements Counter {
     return 0;
   }
 
-  add(key: string, time: number): number {
-    const bucket = Math.floor(time / this.width);
+  /** The key's slot with its ring moved on to `bucket`. */
+  advance(key: string, bucket: number): number {
     const slot = this.table.touch(key);
     const base = slot * BUCKETS;
-    let head = this.heads[slot]!;
+    const head = this.heads[slot]!;
     if (this.table.fresh || bucket <= head - BUCKETS) {
       // A new key, or a time older than the whole ring: a stale head (a clock that jumped
       // ahead once) must not stop the key from counting for ever, so the ring restarts.
       this.counts.fill(0, base, base + BUCKETS);
-      head = bucket;
-      this.heads[slot] = head;
+      this.heads[slot] = bucket;
+      this.generations[slot] = this.nextGeneration;
+      this.nextGeneration = (this.nextGeneration + 1) >>> 0 || 1;
     } else if (bucket > head) {
       // Time moved on: clear the buckets between the old head and the new one.
       const steps = Math.min(bucket - head, BUCKETS);
       for (let k = 1; k <= steps; k++) this.counts[base + ring(head + k)] = 0;
-      head = bucket;
-      this.heads[slot] = head;
+      this.heads[slot] = bucket;
     }
-    this.counts[base + ring(bucket)]!++;
+    return slot;
+  }
+
+  generation(slot: number): number {
+    return this.generations[slot]!;
+  }
+
+  /** Whether a bucket is still in the slot's ring (so its count is intact). */
+  holds(slot: number, bucket: number): boolean {
+    const head = this.heads[slot]!;
+    return bucket <= head && bucket > head - BUCKETS;
+  }
+
+  bump(slot: number, bucket: number, delta: 1 | -1): void {
+    const i = slot * BUCKETS + ring(bucket);
+    if (delta > 0 || this.counts[i]! > 0) this.counts[i] = this.counts[i]! + delta;
+  }
+
+  sum(slot: number): number {
+    const base = slot * BUCKETS;
     let total = 0;
     for (let k = 0; k < BUCKETS; k++) total += this.counts[base + k]!;
     return total;
   }
+
+  add(key: string, time: number): number {
+    const bucket = Math.floor(time / this.width);
+    const slot = this.advance(key, bucket);
+    this.bump(slot, bucket, 1);
+    return this.sum(slot);
+  }
+}
+
+const WAYS = 4;
+
+/**
+ * (key life, member) pairs with the bucket each is counted in: a 4-way set-associative table
+ * in two typed arrays, the oldest entry of a set replaced when the set is full. Fixed memory
+ * (16 bytes an entry), no object per member, nothing to collect.
+ */
+class PairTable {
+  private hashes: Float64Array;
+  private buckets: Float64Array;
+  private sets: number;
+  private readonly maxSets: number;
+  occupied = 0;
+
+  constructor(capacity: number) {
+    this.maxSets = Math.max(1, Math.ceil(capacity / WAYS));
+    this.sets = Math.min(this.maxSets, 1024);
+    this.hashes = new Float64Array(this.sets * WAYS);
+    this.buckets = new Float64Array(this.sets * WAYS);
+  }
+
+  /** Double the table (up to its capacity) when a set overflows: memory follows use. */
+  private grow(): void {
+    const { hashes, buckets } = this;
+    this.sets = Math.min(this.maxSets, this.sets * 2);
+    this.hashes = new Float64Array(this.sets * WAYS);
+    this.buckets = new Float64Array(this.sets * WAYS);
+    this.occupied = 0;
+    for (let e = 0; e < hashes.length; e++) if (hashes[e] !== 0) this.insert(hashes[e]!, buckets[e]!);
+  }
+
+  /** The entry holding `hash`, or -1. */
+  find(hash: number): number {
+    const base = (hash % this.sets) * WAYS;
+    for (let w = 0; w < WAYS; w++) if (this.hashes[base + w] === hash) return base + w;
+    return -1;
+  }
+
+  bucketAt(entry: number): number {
+    return this.buckets[entry]!;
+  }
+
+  setBucket(entry: number, bucket: number): void {
+    this.buckets[entry] = bucket;
+  }
+
+  insert(hash: number, bucket: number): void {
+    const base = (hash % this.sets) * WAYS;
+    let victim = base;
+    for (let w = 0; w < WAYS; w++) {
+      const e = base + w;
+      if (this.hashes[e] === 0) {
+        this.hashes[e] = hash;
+        this.buckets[e] = bucket;
+        this.occupied++;
+        return;
+      }
+      if (this.buckets[e]! < this.buckets[victim]!) victim = e;
+    }
+    // A full set: grow while the table may, else give up its oldest pair.
+    if (this.sets < this.maxSets) {
+      this.grow();
+      this.insert(hash, bucket);
+      return;
+    }
+    this.hashes[victim] = hash;
+    this.buckets[victim] = bucket;
+  }
 }
 
 /**
- * The members of one key. Most keys never see a second member (a text sent once, a sender
- * with one recipient), so the first member is held inline and a Map is made for the second.
+ * Distinct members per key: the key's ring counts each member once, in the bucket it was last
+ * seen in (a member seen again moves to the newer bucket), and a pair table remembers where
+ * each (key, member) is counted. Sliding at the same 1/16-window granularity as event counts.
+ * A pair pushed out of a full table and seen again within the window is counted twice, so
+ * `maxMembers` should cover the pairs live in one window.
  */
-interface MemberSet {
-  one: string | undefined;
-  oneTime: number;
-  /** Member → last time seen, in the order last touched (oldest first); from two members on. */
-  seen: Map<string, number> | undefined;
-  /** Latest time seen for the key: the end of its window. */
-  latest: number;
-  /** No member in `seen` was last seen before this: expiry is skipped until the window passes it. */
-  front: number;
-}
-
-function sizeOf(set: MemberSet): number {
-  return set.seen !== undefined ? set.seen.size : set.one !== undefined ? 1 : 0;
-}
-
-/** Distinct members per key with their last time seen: exact sliding windows, capped. */
 class DistinctCounter implements Counter {
-  private sets: Array<MemberSet | undefined> = [];
-  private readonly table: SlotTable;
-  private total = 0;
+  private readonly ring: EventCounter;
+  private readonly pairs: PairTable;
 
-  constructor(
-    private readonly windowMs: number,
-    maxKeys: number,
-    private readonly maxMembers: number,
-  ) {
-    this.table = new SlotTable(maxKeys, () => {}, (slot) => {
-      this.total -= sizeOf(this.sets[slot]!);
-      this.sets[slot] = undefined;
-    });
+  constructor(windowMs: number, maxKeys: number, maxMembers: number) {
+    this.ring = new EventCounter(windowMs, maxKeys);
+    this.pairs = new PairTable(maxMembers);
   }
 
   get keys(): number {
-    return this.table.size;
+    return this.ring.keys;
   }
 
   get members(): number {
-    return this.total;
+    return this.pairs.occupied;
   }
 
-  add(key: string, member: string, time: number, cap: number): number {
-    const slot = this.table.touch(key);
-    let set = this.sets[slot];
-    if (this.table.fresh || set === undefined) {
-      set = { one: undefined, oneTime: 0, seen: undefined, latest: time, front: time };
-      this.sets[slot] = set;
-    }
-    if (time > set.latest) set.latest = time;
-    const cutoff = set.latest - this.windowMs;
-    const size = set.seen === undefined ? this.addInline(set, member, time, cutoff) : this.addMapped(set, set.seen, member, time, cutoff, cap);
-    // Over the budget: older keys go first; the key in hand is bounded by its own cap.
-    while (this.total > this.maxMembers && this.table.evictOldest(slot));
-    return size;
-  }
-
-  private addInline(set: MemberSet, member: string, time: number, cutoff: number): number {
-    if (set.one !== undefined && set.oneTime <= cutoff) {
-      set.one = undefined;
-      this.total--;
-    }
-    if (time <= cutoff) return set.one === undefined ? 0 : 1;
-    if (set.one === undefined) {
-      set.one = member;
-      set.oneTime = time;
-      this.total++;
-      return 1;
-    }
-    if (set.one === member) {
-      if (time > set.oneTime) set.oneTime = time;
-      return 1;
-    }
-    const older = time < set.oneTime;
-    set.seen = older ? new Map([[member, time], [set.one, set.oneTime]]) : new Map([[set.one, set.oneTime], [member, time]]);
-    set.front = older ? time : set.oneTime;
-    set.one = undefined;
-    this.total++;
-    return 2;
-  }
-
-  private addMapped(set: MemberSet, seen: Map<string, number>, member: string, time: number, cutoff: number, cap: number): number {
-    if (cutoff >= set.front) {
-      let front = Infinity;
-      for (const [m, t] of seen) {
-        if (t > cutoff) {
-          front = t; // touch order is time order while time moves forward
-          break;
-        }
-        seen.delete(m);
-        this.total--;
+  add(key: string, member: string, time: number): number {
+    const bucket = Math.floor(time / this.ring.width);
+    const slot = this.ring.advance(key, bucket);
+    // The key's generation seeds the hash: a key dropped and seen again starts with no members.
+    const hash = hash53(member, this.ring.generation(slot)) || 1;
+    const entry = this.pairs.find(hash);
+    if (entry >= 0) {
+      const counted = this.pairs.bucketAt(entry);
+      if (bucket > counted) {
+        if (this.ring.holds(slot, counted)) this.ring.bump(slot, counted, -1);
+        this.ring.bump(slot, bucket, 1);
+        this.pairs.setBucket(entry, bucket);
       }
-      set.front = front;
+    } else {
+      this.ring.bump(slot, bucket, 1);
+      this.pairs.insert(hash, bucket);
     }
-    if (time <= cutoff) return seen.size;
-    const before = seen.get(member);
-    if (before === undefined) {
-      seen.set(member, time);
-      this.total++;
-      if (time < set.front) set.front = time;
-      if (seen.size > cap) {
-        seen.delete(seen.keys().next().value as string);
-        this.total--;
-      }
-    } else if (time >= before) {
-      seen.delete(member);
-      seen.set(member, time);
-    }
-    return seen.size;
+    return this.ring.sum(slot);
   }
 }
 
@@ -375,7 +409,7 @@ export class MemoryVolumeStore implements VolumeStore {
 
   constructor(options: MemoryVolumeStoreOptions = {}) {
     this.maxKeys = Math.max(1, Math.floor(options.maxKeys ?? 100_000));
-    this.maxMembers = Math.max(1, Math.floor(options.maxMembers ?? 250_000));
+    this.maxMembers = Math.max(1, Math.floor(options.maxMembers ?? 1_000_000));
   }
 
   count(counter: CounterSpec, key: string, time: number): number {
@@ -393,7 +427,7 @@ export class MemoryVolumeStore implements VolumeStore {
       c = new DistinctCounter(counter.windowMs, this.maxKeys, this.maxMembers);
       this.distincts.set(counter.name, c);
     }
-    return c.add(boundedKey(key), boundedKey(member), time, counter.cap);
+    return c.add(boundedKey(key), member, time);
   }
 
   retain(names: ReadonlySet<string>): void {

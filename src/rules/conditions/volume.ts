@@ -214,7 +214,7 @@ const distinctRecipients: ConditionKind = {
     return {
       test: (c) => {
         const n = c.volumeCount(counter);
-        return n < min ? null : `${PER_LABEL[per]} ${short(keyOf(c.message, per))} wrote to at least ${n} recipients in ${window} (≥ ${min})`;
+        return n < min ? null : `${PER_LABEL[per]} ${short(keyOf(c.message, per))} wrote to ${n} recipients in ${window} (≥ ${min})`;
       },
     };
   },
@@ -236,9 +236,9 @@ const campaign: ConditionKind = {
       test: (c) => {
         const r = c.volumeCount(recipients);
         if (r < minRecipients) return null;
-        if (senders < 0) return `near-identical text to at least ${r} recipients in ${window} (≥ ${minRecipients})`;
+        if (senders < 0) return `near-identical text to ${r} recipients in ${window} (≥ ${minRecipients})`;
         const s = c.volumeCount(senders);
-        return s < minSenders ? null : `near-identical text to at least ${r} recipients from ${s} senders in ${window} (≥ ${minRecipients}, ≥ ${minSenders})`;
+        return s < minSenders ? null : `near-identical text to ${r} recipients from ${s} senders in ${window} (≥ ${minRecipients}, ≥ ${minSenders})`;
       },
     };
   },
