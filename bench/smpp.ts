@@ -17,10 +17,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createEngine } from '../src/engine/engine.js';
 import { loadRuleSet, shippedRulesDir } from '../src/rules/load.js';
+import { parsePrometheusText } from '../src/server/metrics.js';
 import { createSubscriberService } from '../src/service/index.js';
 import { encodeShortMessage, isGsm7 } from '../src/smpp/codec.js';
 import { parseProxyConfig } from '../src/smpp/config.js';
@@ -68,9 +69,22 @@ async function runProxy(simPort: number): Promise<void> {
   const proxy = new SmppProxy({ config, filter: service, upstream: { host: '127.0.0.1', port: simPort }, listen: { host: '127.0.0.1', port: 0 } });
   const port = await proxy.start();
   while (proxy.upstreamState !== 'bound') await new Promise((r) => setTimeout(r, 10));
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   process.send!({ port });
-  process.on('message', async (m: { stop?: boolean; metrics?: boolean }) => {
-    if (m.metrics) process.send!({ metrics: proxy.metrics.render() });
+  process.on('message', async (m: { stop?: boolean; metrics?: boolean; reset?: boolean }) => {
+    if (m.reset) {
+      loopDelay.reset();
+      proxy.metrics.get('spamgate_smpp_added_latency_seconds')?.reset();
+    }
+    if (m.metrics) {
+      const parsed = parsePrometheusText(proxy.metrics.render());
+      const buckets = parsed.samples.filter((x) => x.name === 'spamgate_smpp_added_latency_seconds_bucket' && x.labels['direction'] === 'mt');
+      const total = buckets.find((b) => b.labels['le'] === '+Inf')?.value ?? 0;
+      // Upper bound of the bucket holding the quantile: the proxy's own time, network hops excluded.
+      const q = (p: number): number => (buckets.find((b) => b.value >= p * total)?.labels['le'] === '+Inf' ? Infinity : Number(buckets.find((b) => b.value >= p * total)?.labels['le'] ?? NaN) * 1e6);
+      process.send!({ internal: { p50: q(0.5), p99: q(0.99), count: total }, loop: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } });
+    }
     if (m.stop) {
       await proxy.close();
       service.close();
@@ -172,6 +186,11 @@ async function drive(port: number, pdus: readonly Buffer[], options: { window: n
   return { seconds, latenciesUs: latenciesUs.subarray(0, answered), statuses };
 }
 
+interface ProxyInside {
+  readonly internal: { readonly p50: number; readonly p99: number; readonly count: number };
+  readonly loop: { readonly p50: number; readonly p99: number; readonly max: number };
+}
+
 function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
@@ -202,13 +221,20 @@ async function main(): Promise<void> {
   const paced = messages(Math.round(rate * seconds));
   const rows: { direct: number; proxied: number; p50: number; p99: number; dp50: number; dp99: number }[] = [];
   let outcomes = new Map<number, number>();
+  const insides: ProxyInside[] = [];
   try {
     for (let run = 0; run < runs; run++) {
       const direct = await drive(sim.port, bulk, { window: 500 });
       const proxied = await drive(proxy.port, bulk, { window: 500 });
       outcomes = proxied.statuses;
       const directLat = (await drive(sim.port, paced, { window: 5000, rate })).latenciesUs.slice().sort();
+      proxy.proc.send({ reset: true });
       const proxyLat = (await drive(proxy.port, paced, { window: 5000, rate })).latenciesUs.slice().sort();
+      const inside = await new Promise<ProxyInside>((resolve) => {
+        proxy.proc.once('message', (m: ProxyInside) => resolve(m));
+        proxy.proc.send({ metrics: true });
+      });
+      insides.push(inside);
       const row = {
         direct: n / direct.seconds,
         proxied: n / proxied.seconds,
@@ -220,7 +246,8 @@ async function main(): Promise<void> {
       rows.push(row);
       if (!json) {
         console.log(
-          `run ${run + 1}: ${fmt(row.proxied)} submit_sm/s through the proxy (direct ${fmt(row.direct)}/s); at ${fmt(rate)}/s p50 ${fmt(row.p50)} µs p99 ${fmt(row.p99)} µs (direct p50 ${fmt(row.dp50)} µs p99 ${fmt(row.dp99)} µs)`,
+          `run ${run + 1}: ${fmt(row.proxied)} submit_sm/s through the proxy (direct ${fmt(row.direct)}/s); at ${fmt(rate)}/s p50 ${fmt(row.p50)} µs p99 ${fmt(row.p99)} µs (direct p50 ${fmt(row.dp50)} µs p99 ${fmt(row.dp99)} µs); ` +
+            `inside the proxy p50 ≤ ${fmt(inside.internal.p50)} µs p99 ≤ ${fmt(inside.internal.p99)} µs; proxy event-loop delay p99 ${fmt(inside.loop.p99, 1)} ms max ${fmt(inside.loop.max, 1)} ms`,
         );
       }
     }
@@ -240,6 +267,9 @@ async function main(): Promise<void> {
     proxyP99Us: median(rows.map((r) => r.p99)),
     directP50Us: median(rows.map((r) => r.dp50)),
     directP99Us: median(rows.map((r) => r.dp99)),
+    insideP50UsAtMost: median(insides.map((i) => i.internal.p50)),
+    insideP99UsAtMost: median(insides.map((i) => i.internal.p99)),
+    proxyLoopDelayP99Ms: median(insides.map((i) => i.loop.p99)),
     outcomes: Object.fromEntries([...outcomes].map(([s, c]) => [s === 0 ? 'ESME_ROK' : `0x${s.toString(16)}`, c])),
   };
   if (json) console.log(JSON.stringify(result));
@@ -248,6 +278,7 @@ async function main(): Promise<void> {
       `median of ${runs}: ${fmt(result.throughputPerSecond)} submit_sm/s through the proxy with filtering on (direct to the SMSC ${fmt(result.directThroughputPerSecond)}/s); ` +
         `added latency at ${fmt(rate)}/s: p50 ${fmt(result.addedP50Us)} µs, p99 ${fmt(result.addedP99Us)} µs`,
     );
+    console.log(`time inside the proxy (its own histogram, decode to forward): p50 ≤ ${fmt(result.insideP50UsAtMost)} µs, p99 ≤ ${fmt(result.insideP99UsAtMost)} µs; proxy event-loop delay p99 ${fmt(result.proxyLoopDelayP99Ms, 1)} ms`);
     console.log(`answers in the last bulk run: ${JSON.stringify(result.outcomes)}`);
   }
 }
