@@ -1,9 +1,16 @@
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import smpp from 'smpp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { watchRules } from '../../src/engine/reload.js';
+import { createEngine } from '../../src/engine/engine.js';
+import { loadRuleSet } from '../../src/rules/load.js';
 import { parsePrometheusText } from '../../src/server/metrics.js';
+import { createSubscriberService } from '../../src/service/index.js';
 import { concatUdh, encodeShortMessage } from '../../src/smpp/codec.js';
-import { gsmSubmit, startStack, waitFor, type Stack } from './harness.js';
+import { gsmSubmit, startStack, TEST_RULES, waitFor, type Stack } from './harness.js';
 
 const E = smpp.errors;
 let stack: Stack | undefined;
@@ -316,5 +323,44 @@ describe('SMPP proxy: failure policy', () => {
     expect(value('spamgate_smpp_binds', { type: 'transceiver' })).toBe(1);
     expect(value('spamgate_smpp_upstream_bound', {})).toBe(1);
     expect(value('spamgate_smpp_added_latency_seconds_count', { direction: 'mt' })).toBe(2);
+  });
+});
+
+describe('SMPP proxy: changes while bound', () => {
+  it('a subscriber rule written by another process (the CLI) takes effect without a restart, on the same bind', async () => {
+    stack = await startStack();
+    const esme = await stack.esme();
+    expect((await esme.submit(gsmSubmit('+447700900777', RECIPIENT, 'lunch at noon?'))).messageId).not.toMatch(/^SGQ/);
+    const cliEngine = createEngine({ rules: loadRuleSet(join(stack.dir, 'rules.yaml')) });
+    const cli = createSubscriberService({ engine: cliEngine, dbPath: join(stack.dir, 'spamgate.db'), modelPath: false, loadSubscribers: false, logger: pino({ level: 'silent' }) });
+    cli.addRule(RECIPIENT, 'block', '+447700900777', { kind: 'operator', name: 'test' });
+    cli.close();
+    let held = '';
+    const deadline = Date.now() + 5000;
+    while (!held.startsWith('SGQ') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      held = (await esme.submit(gsmSubmit('+447700900777', RECIPIENT, 'lunch at noon?'))).messageId;
+    }
+    expect(held).toMatch(/^SGQ/);
+    expect(esme.closed).toBe(false);
+  });
+
+  it('an operator rule file edited on disk is reloaded without dropping the bind; a broken edit is refused and the running rules stay', async () => {
+    stack = await startStack();
+    const esme = await stack.esme();
+    const file = join(stack.dir, 'rules.yaml');
+    const watcher = watchRules({ engine: stack.engine, paths: file, sighup: false, pollMs: 50, debounceMs: 20, logger: pino({ level: 'silent' }) });
+    try {
+      expect((await esme.submit(gsmSubmit(SENDER, RECIPIENT, 'fresh durian delivery'))).status).toBe(0);
+      writeFileSync(file, TEST_RULES + '  - id: TEST_DURIAN\n    description: new\n    keywords: [durian]\n    action: block\n');
+      await waitFor('the new rule', () => stack!.engine.rules.rules.some((r) => r.id === 'TEST_DURIAN'));
+      expect((await esme.submit(gsmSubmit(SENDER, RECIPIENT, 'fresh durian delivery'))).status).toBe(E.ESME_RSUBMITFAIL);
+      writeFileSync(file, 'rules:\n  - id: broken\n');
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await esme.submit(gsmSubmit(SENDER, RECIPIENT, 'fresh durian delivery'))).status).toBe(E.ESME_RSUBMITFAIL);
+      expect(esme.closed).toBe(false);
+    } finally {
+      watcher.close();
+    }
   });
 });
