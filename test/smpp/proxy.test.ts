@@ -264,6 +264,17 @@ describe('SMPP proxy: mobile-originated messages and receipts', () => {
     expect(esme.delivered).toHaveLength(0);
   });
 
+  it('holds a quarantined MO message (ESME_ROK to the SMSC) and judges a 2-part MO message whole', async () => {
+    stack = await startStack();
+    const esme = await stack.esme();
+    expect(await stack.sim.deliver({ source_addr: '+447700900555', destination_addr: '87121', data_coding: 0, short_message: 'claim your cash prize' })).toBe(0);
+    expect(stack.service.listSpamBox('87121').total).toBe(1);
+    const part = (seq: number, text: string) => ({ source_addr: '+447700900556', destination_addr: '87121', data_coding: 0, esm_class: 0x40, short_message: encodeShortMessage(text, 0, { udh: concatUdh(3, 2, seq) }) });
+    const statuses = await Promise.all([stack.sim.deliver(part(1, 'a forbid')), stack.sim.deliver(part(2, 'den offer'))]);
+    expect(statuses).toEqual([E.ESME_RX_P_APPN, E.ESME_RX_P_APPN]);
+    expect(esme.delivered).toHaveLength(0);
+  });
+
   it('asks the SMSC to retry (ESME_RX_T_APPN) when no receiver is bound for the address', async () => {
     stack = await startStack();
     await stack.esme({ bindType: 'transmitter' });
