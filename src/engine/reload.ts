@@ -68,8 +68,9 @@ export interface WatchRulesOptions {
   /** Reload on SIGHUP (default true). */
   readonly sighup?: boolean;
   /**
-   * Compile the current files at once and swap them in (default false: the engine is assumed to
-   * run the files already, and only their hash is taken as the baseline).
+   * Compile the files at once and swap them in, so the engine runs exactly what is on disk;
+   * throws RuleLoadError when they are broken (default true). With false, the files' hash is
+   * taken as running and only a later change swaps.
    */
   readonly loadNow?: boolean;
 }
@@ -189,7 +190,7 @@ export function watchRules(options: WatchRulesOptions): RuleWatcher {
     debounce.unref();
   };
 
-  if (options.loadNow) {
+  if (options.loadNow ?? true) {
     const first = reloadNow('start');
     if (!first.ok) throw first.error;
   } else {

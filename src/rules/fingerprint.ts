@@ -30,10 +30,11 @@ const HASHES = BANDS * ROWS;
 /** Words looked at: the head of a long text identifies it as well as the whole (bounded cost). */
 const MAX_WORDS = 400;
 
-function fnv1a(s: string): number {
+/** FNV-1a, finalised with fmix32 so that every bit depends on every character. */
+function wordHash(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  return fmix32(h >>> 0);
 }
 
 /** MurmurHash3's finaliser: a bijection on 32 bits that mixes every bit into every other. */
@@ -67,7 +68,7 @@ function siteOf(host: string): string {
 const tokens = new Uint32Array(MAX_WORDS + 64);
 const shingles = new Uint32Array(2 * (MAX_WORDS + 64));
 const mins = new Uint32Array(HASHES);
-const HASH_OF_NUMBER = fnv1a('#');
+const HASH_OF_NUMBER = wordHash('#');
 /** Distinct words counted so far, to refuse texts too short to tell apart. */
 const firstWords = new Uint32Array(MIN_WORDS);
 
@@ -87,7 +88,7 @@ export function campaignKeys(words: readonly string[], links: ReadonlyArray<{ re
       continue;
     }
     if (w.length <= 2 || STOP_WORDS.has(w)) continue;
-    const h = fnv1a(w);
+    const h = wordHash(w);
     tokens[n++] = h;
     if (distinct < MIN_WORDS) {
       let seen = false;
@@ -96,7 +97,7 @@ export function campaignKeys(words: readonly string[], links: ReadonlyArray<{ re
     }
   }
   if (distinct < MIN_WORDS) return null;
-  for (let i = 0; i < links.length && n < tokens.length; i++) tokens[n++] = fnv1a(`@${siteOf(links[i]!.host)}`);
+  for (let i = 0; i < links.length && n < tokens.length; i++) tokens[n++] = wordHash(`@${siteOf(links[i]!.host)}`);
   let m = 0;
   for (let i = 0; i < n; i++) {
     shingles[m++] = tokens[i]!;
@@ -105,8 +106,11 @@ export function campaignKeys(words: readonly string[], links: ReadonlyArray<{ re
   mins.fill(0xffffffff);
   for (let i = 0; i < m; i++) {
     const x = shingles[i]!;
+    // x is already well mixed (wordHash, or fmix32 for pairs): one multiply and shift per function
+    // is enough to order the set differently for each.
     for (let k = 0; k < HASHES; k++) {
-      const v = fmix32(x ^ SEEDS[k]!);
+      let v = Math.imul(x ^ SEEDS[k]!, 0x85ebca6b);
+      v = (v ^ (v >>> 13)) >>> 0;
       if (v < mins[k]!) mins[k] = v;
     }
   }

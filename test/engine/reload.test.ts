@@ -65,6 +65,8 @@ describe('hot reload of rule files', () => {
       pollMs: extra.pollMs ?? 0, debounceMs: extra.debounceMs ?? 50,
       onReload: (r) => reloads.push(r), onError: (e) => errors.push(e),
     });
+    expect(reloads.map((r) => r.reason)).toEqual(['start']); // the files on disk, compiled at once
+    reloads.length = 0;
     return watcher;
   };
 
@@ -97,6 +99,7 @@ describe('hot reload of rule files', () => {
       engine, paths: [file], logger, sighup: false, pollMs: 100, watch: false,
       onReload: (r) => reloads.push(r), onError: (e) => errors.push(e),
     });
+    reloads.length = 0;
     writeFileSync(file, ruleFile('POLLED', 'polledword'));
     const r = await nextEvent(reloads, 1000);
     expect(r.reason).toBe('poll');
@@ -121,6 +124,11 @@ describe('hot reload of rule files', () => {
     expect(fired(engine, 'fixedword')).toEqual(['FIXED']);
   });
 
+  it('refuses to start on broken files, naming the problem', () => {
+    writeFileSync(file, 'rules:\n  - id: X\n');
+    expect(() => watchRules({ engine, paths: [dir], sighup: false, pollMs: 0 })).toThrow(/main\.yaml:2:9: /);
+  });
+
   it('a deleted rules folder is refused like any broken set', () => {
     const w = start();
     rmSync(dir, { recursive: true, force: true });
@@ -142,8 +150,21 @@ describe('hot reload of rule files', () => {
     expect(reloads.map((x) => x.reason)).toEqual(['manual']);
   });
 
+  it('volume counters survive a reload that keeps their counter, whatever the rule ids', () => {
+    const rate = (id: string, min: number) => `rules:\n  - id: ${id}\n    description: rate\n    score: 1\n    rate: { per: sender, min: ${min}, window: 1m }\n`;
+    writeFileSync(file, rate('RATE_V1', 3));
+    const w = start(); // compiles the files on disk at once
+    const send = () => engine.check({ from: '+447700900000', to: '+447700900001', text: 'hi', time: 1_780_000_000_000 }).reasons.map((r) => r.rule);
+    expect(send()).toEqual([]);
+    expect(send()).toEqual([]);
+    writeFileSync(file, rate('RATE_V2', 3));
+    w.reloadNow();
+    expect(send()).toEqual(['RATE_V2']); // the third message, counted across the reload
+  });
+
   it('SIGHUP reloads the rules', () => {
     watcher = watchRules({ engine, paths: [dir], logger, pollMs: 0, onReload: (r) => reloads.push(r) });
+    reloads.length = 0;
     writeFileSync(file, ruleFile('HUPPED', 'hupword'));
     // The handler is a process listener: emit the event to it instead of signalling the
     // process, which would also reach any other SIGHUP listener in the test runner.
