@@ -19,7 +19,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createEngine } from '../src/engine/engine.js';
@@ -215,6 +215,17 @@ function baseline(): number {
 
 const median = <T>(xs: T[], key: (x: T) => number): T => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
 
+/** The 1-minute load average (Linux), to note how busy the shared machine was. */
+function load(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
+  } catch {
+    return 'n/a';
+  }
+}
+
+const loadBefore = load();
+const baselineBefore = baseline();
 const dir = mkdtempSync(join(tmpdir(), 'spamgate-bench-http-'));
 const server = await startServer(dir);
 try {
@@ -231,7 +242,9 @@ try {
     batches.push(await batchPhase(server.port, batchRequests));
     paced.push(await pacedPhase(server.port, count, rate));
   }
-  const inProcess = baseline();
+  // The machine is shared: the baseline before and after brackets how busy it was.
+  const inProcess = (baselineBefore + baseline()) / 2;
+  const loadAfter = load();
   const b = median(batches, (x) => x.checksPerSecond);
   const p = median(paced, (x) => x.p99);
   const result = {
@@ -239,6 +252,7 @@ try {
     single: { rate, count, runs: paced.map((x) => ({ p50: +x.p50.toFixed(3), p99: +x.p99.toFixed(3), max: +x.max.toFixed(2), sentP50: +x.sentP50.toFixed(3), sentP99: +x.sentP99.toFixed(3), lagP99: +x.lagP99.toFixed(3) })), median: { p50ms: +p.p50.toFixed(3), p99ms: +p.p99.toFixed(3), p999ms: +p.p999.toFixed(3), maxMs: +p.max.toFixed(2), achievedPerSecond: Math.round(p.achieved) } },
     baseline: { inProcessChecksPerSecond: Math.round(inProcess), httpBatchRatio: +(b.checksPerSecond / inProcess).toFixed(2) },
     logLevel,
+    loadAverage: { before: loadBefore, after: loadAfter },
   };
   if (json) {
     console.log(JSON.stringify(result, null, 2));
@@ -246,7 +260,7 @@ try {
     console.log(`batch checks: ${batchSize} a request, ${connections} connections, ${batchRequests} requests x ${runs} runs`);
     console.log(`  runs: ${batches.map((x) => fmt(x.checksPerSecond)).join(', ')} checks/s`);
     console.log(`  median: ${fmt(b.checksPerSecond)} checks/s (${fmt(b.requestsPerSecond)} requests/s); target >= 20,000`);
-    console.log(`  baseline: engine.check in process ${fmt(inProcess)} checks/s; HTTP batch = ${(b.checksPerSecond / inProcess).toFixed(2)}x of it`);
+    console.log(`  baseline: engine.check in this process, no HTTP and no store, ${fmt(inProcess)} checks/s (mean of before and after); HTTP batch = ${(b.checksPerSecond / inProcess).toFixed(2)}x of it`);
     console.log(`single checks: paced at ${fmt(rate)}/s, ${fmt(count)} requests x ${runs} runs (latency from when each was due)`);
     for (const x of paced) {
       console.log(
@@ -254,7 +268,7 @@ try {
       );
     }
     console.log(`  median run: from due p50 ${p.p50.toFixed(3)} ms, p99 ${p.p99.toFixed(3)} ms, p99.9 ${p.p999.toFixed(3)} ms; from send p99 ${p.sentP99.toFixed(3)} ms; target p99 < 5 ms`);
-    console.log(`server log level: ${logLevel}`);
+    console.log(`server log level: ${logLevel}; 1-minute load average ${loadBefore} before, ${loadAfter} after (${os.cpus().length} cores)`);
   }
 } finally {
   server.child.kill('SIGTERM');
