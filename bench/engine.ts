@@ -2,14 +2,19 @@
  * engine.check on one core: the shipped rules plus 1,000 generated operator keyword rules,
  * 100,000 subscribers with 10 rules each, UCI SMS texts with random senders and recipients
  * (a quarter of the recipients are subscribers). Baselines in the same run: a bare loop over
- * the same messages, and text analysis alone, so the figures read as ratios too.
+ * the same messages, and text analysis alone, so the figures read as ratios too. Also: the
+ * same without the shipped volume rules (they keep per-sender and per-text counters, a cost
+ * of their own), and rules plus the Bayesian classifier trained on the UCI corpus (issue 3).
+ * Each rate is given by the wall clock and per CPU-second of this process (less inflated when
+ * the machine is busy with other work).
  *
- *   npm run build && node --expose-gc dist/bench/engine.js [--json] [--messages N]
+ *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/engine.js [--json] [--messages N]
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine } from '../src/engine/engine.js';
+import { createEngine, type Engine } from '../src/engine/engine.js';
+import { BAYES_BANDS, BayesClassifier, BayesModel } from '../src/bayes/index.js';
 import { loadRuleSet, shippedRulesDir } from '../src/rules/load.js';
 import type { MessageInput } from '../src/message/types.js';
 import type { SubscriberRules } from '../src/rules/subscriber-types.js';
@@ -50,14 +55,18 @@ const corpus = uciCorpus();
 const dir = mkdtempSync(join(tmpdir(), 'spamgate-bench-'));
 
 const memBefore = memoryMB();
-const rules = loadRuleSet([shippedRulesDir(), generatedRules(dir)]);
+const generated = generatedRules(dir);
+const rules = loadRuleSet([shippedRulesDir(), generated]);
 const engine = createEngine({ rules });
 const subscribers: string[] = [];
+const subscriberTable: SubscriberRules[] = [];
 const loadStart = process.hrtime.bigint();
 for (let i = 0; i < 100_000; i++) {
   const s = '+4477' + String(10_000_000 + i);
+  const r = subscriberRules();
   subscribers.push(s);
-  engine.setSubscriber(s, subscriberRules(), { trusted: true });
+  subscriberTable.push(r);
+  engine.setSubscriber(s, r, { trusted: true });
 }
 const loadSeconds = Number(process.hrtime.bigint() - loadStart) / 1e9;
 
@@ -74,6 +83,24 @@ const m = messages.length;
 for (let i = 0; i < 200_000; i++) engine.check(messages[i % m]!);
 const memAfter = memoryMB();
 
+/** The same engine with other rules or a classifier: same subscribers, same traffic. */
+function variant(ruleFiles: readonly string[], classifier?: BayesClassifier): Engine {
+  const e = createEngine({ rules: loadRuleSet(ruleFiles), ...(classifier ? { classifier, bayesBands: BAYES_BANDS } : {}) });
+  subscribers.forEach((s, i) => e.setSubscriber(s, subscriberTable[i]!, { trusted: true }));
+  return e;
+}
+const volumeFiles = new Set(rules.rules.filter((r) => r.volume).map((r) => r.file));
+const statelessFiles = rules.files.filter((f) => !volumeFiles.has(f));
+const stateless = variant(statelessFiles);
+const bayes = new BayesClassifier(new BayesModel());
+for (const c of corpus) {
+  const msg = engine.normalise({ from: '+447700900000', to: '+447700900001', text: c.text });
+  bayes.learn(msg, analyseText(msg.text), c.label);
+}
+const withBayes = variant(statelessFiles, bayes);
+for (const e of [stateless, withBayes]) for (let i = 0; i < 100_000; i++) e.check(messages[i % m]!);
+for (let i = 0; i < 50_000; i++) engine.check(messages[i % m]!);
+
 let sink = 0;
 const baseline = throughput(n, (i) => {
   sink += messages[i % m]!.text.length;
@@ -84,19 +111,34 @@ const analysis = throughput(n, (i) => {
 const check = throughput(n, (i) => {
   sink += engine.check(messages[i % m]!).score;
 });
+const checkStateless = throughput(n, (i) => {
+  sink += stateless.check(messages[i % m]!).score;
+});
+const checkBayes = throughput(n, (i) => {
+  sink += withBayes.check(messages[i % m]!).score;
+});
 const lat = latencies(100_000, (i) => {
   sink += engine.check(messages[i % m]!).score;
 });
 
+const rate = (t: { perSecond: number; perCpuSecond: number }): { wall: number; cpu: number } => ({ wall: Math.round(t.perSecond), cpu: Math.round(t.perCpuSecond) });
 const result = {
   rules: rules.rules.length,
+  volumeRules: rules.rules.filter((r) => r.volume).length,
   subscribers: engine.subscriberCount,
   subscriberLoadSeconds: Number(loadSeconds.toFixed(3)),
   messages: n,
   checksPerSecond: Math.round(check.perSecond),
+  check: rate(check),
+  checkWithoutVolumeRules: rate(checkStateless),
+  checkRulesAndBayes: rate(checkBayes),
+  analysisOnly: rate(analysis),
+  bareLoop: rate(baseline),
   analysisOnlyPerSecond: Math.round(analysis.perSecond),
   bareLoopPerSecond: Math.round(baseline.perSecond),
   checkCostVsAnalysis: Number((analysis.perSecond / check.perSecond).toFixed(2)),
+  withoutVolumeCostVsAnalysis: Number((analysis.perSecond / checkStateless.perSecond).toFixed(2)),
+  rulesAndBayesCostVsAnalysis: Number((analysis.perSecond / checkBayes.perSecond).toFixed(2)),
   latencyMicroseconds: { p50: Number(lat.p50.toFixed(2)), p99: Number(lat.p99.toFixed(2)), p999: Number(lat.p999.toFixed(2)) },
   heapMB: Number((memAfter.heapUsed - memBefore.heapUsed).toFixed(1)),
   rssMB: Number(memAfter.rss.toFixed(1)),
@@ -104,10 +146,14 @@ const result = {
 };
 if (json) console.log(JSON.stringify(result));
 else {
-  console.log(`engine.check, one core: ${result.rules} operator rules, ${fmt(result.subscribers)} subscribers × 10 rules (loaded in ${result.subscriberLoadSeconds} s)`);
-  console.log(`  check            ${fmt(result.checksPerSecond)} msgs/s   (target ≥ 400,000)`);
-  console.log(`  analysis alone   ${fmt(result.analysisOnlyPerSecond)} msgs/s   → check costs ${result.checkCostVsAnalysis}× the text analysis`);
-  console.log(`  bare loop        ${fmt(result.bareLoopPerSecond)} msgs/s`);
+  const line = (label: string, r: { wall: number; cpu: number }, tail = ''): void =>
+    console.log(`  ${label.padEnd(24)} ${fmt(r.wall).padStart(11)} msgs/s   ${fmt(r.cpu).padStart(11)} per CPU-s${tail}`);
+  console.log(`engine.check, one core: ${result.rules} operator rules (${result.volumeRules} of them volume rules), ${fmt(result.subscribers)} subscribers × 10 rules (loaded in ${result.subscriberLoadSeconds} s)`);
+  line('check', result.check, `   (target ≥ 400,000) → ${result.checkCostVsAnalysis}× the text analysis`);
+  line('check, no volume rules', result.checkWithoutVolumeRules, `   → ${result.withoutVolumeCostVsAnalysis}× the text analysis`);
+  line('check, rules + Bayes', result.checkRulesAndBayes, `   (target ≥ 250,000, no volume rules) → ${result.rulesAndBayesCostVsAnalysis}× the text analysis`);
+  line('analysis alone', result.analysisOnly);
+  line('bare loop', result.bareLoop);
   console.log(`  latency          p50 ${result.latencyMicroseconds.p50} µs   p99 ${result.latencyMicroseconds.p99} µs   p99.9 ${result.latencyMicroseconds.p999} µs`);
   console.log(`  memory           heap +${result.heapMB} MB for rules and subscribers, RSS ${result.rssMB} MB`);
 }
