@@ -64,6 +64,8 @@ describe('HTTP API with the subscriber service', () => {
     expect((await call(r, 'GET', `/v1/subscribers/${E1}/spambox/${id}`, { token: SUB1 })).status).toBe(404);
     expect((await call(r, 'POST', `/v1/subscribers/${E1}/spambox/${id}/release`, { token: SUB1 })).status).toBe(404);
     expect((await call(r, 'GET', `/v1/subscribers/${E1}/spambox`, { token: SUB1 })).json.total).toBe(0);
+    expect(r.api.metrics.messages.get({ action: 'quarantine', outcome: 'quarantined' })).toBe(1);
+    expect(r.api.metrics.ruleHits.get({ rule: 'SUBSCRIBER_BLOCK' })).toBe(1);
   });
 
   it('deletes a held message once, and a batch check stores what it quarantines', async () => {
