@@ -107,6 +107,11 @@ abstract class Metric<S> {
     return entry.state;
   }
 
+  /** The state of a label combination if it has been observed; never creates one. */
+  protected find(labels: Labels | undefined): S | undefined {
+    return this.series.get(this.labelValues(labels).join('\u0000'))?.state;
+  }
+
   private labelValues(labels: Labels | undefined): string[] {
     const given = labels ?? {};
     for (const key of Object.keys(given)) {
@@ -151,8 +156,9 @@ export class Counter extends Metric<Cell> {
     const cell = this.stateFor(labels);
     if (cell) cell.value += by;
   }
+  /** Current value; 0 for a label combination never observed (without creating it). */
   get(labels?: Labels): number {
-    return this.stateFor(labels)?.value ?? 0;
+    return this.find(labels)?.value ?? 0;
   }
   /** A child bound to one label combination, for hot paths. */
   labels(labels: Labels): { inc(by?: number): void } {
@@ -186,8 +192,9 @@ export class Gauge extends Metric<Cell> {
   dec(labels?: Labels, by = 1): void {
     this.inc(labels, -by);
   }
+  /** Current value; 0 for a label combination never observed (without creating it). */
   get(labels?: Labels): number {
-    return this.stateFor(labels)?.value ?? 0;
+    return this.find(labels)?.value ?? 0;
   }
 }
 

@@ -45,6 +45,13 @@ describe('metrics registry', () => {
     expect(c.droppedObservations).toBe(7);
   });
 
+  it('reading a value does not create a series', () => {
+    const r = new MetricsRegistry();
+    const c = r.counter('reads_total', 'Reads', ['k']);
+    expect(c.get({ k: 'never' })).toBe(0);
+    expect(r.render()).toBe('# HELP reads_total Reads\n# TYPE reads_total counter\n');
+  });
+
   it('refuses bad names, unknown or missing labels, reserved le, clashing families and negative increments', () => {
     const r = new MetricsRegistry();
     expect(() => r.counter('1bad', 'x')).toThrow(/not a valid Prometheus name/);
