@@ -132,7 +132,7 @@ describe('spamgate spambox', () => {
     const home = tmp();
     for (const args of [['subscriber'], ['subscriber', 'add'], ['subscriber', 'import'], ['spambox'], ['spambox', 'purge'], ['spambox', 'digest']]) {
       const r = spamgate([...args, '--help'], home);
-      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
       expect(r.stdout, args.join(' ')).toContain('Examples:');
     }
   });
