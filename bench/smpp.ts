@@ -70,10 +70,12 @@ async function runProxy(simPort: number): Promise<void> {
   const port = await proxy.start();
   while (proxy.upstreamState !== 'bound') await new Promise((r) => setTimeout(r, 10));
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  let cpuAtReset = process.cpuUsage();
   loopDelay.enable();
   process.send!({ port });
   process.on('message', async (m: { stop?: boolean; metrics?: boolean; reset?: boolean }) => {
     if (m.reset) {
+      cpuAtReset = process.cpuUsage();
       loopDelay.reset();
       proxy.metrics.get('spamgate_smpp_added_latency_seconds')?.reset();
     }
@@ -83,7 +85,8 @@ async function runProxy(simPort: number): Promise<void> {
       const total = buckets.find((b) => b.labels['le'] === '+Inf')?.value ?? 0;
       // Upper bound of the bucket holding the quantile: the proxy's own time, network hops excluded.
       const q = (p: number): number => (buckets.find((b) => b.value >= p * total)?.labels['le'] === '+Inf' ? Infinity : Number(buckets.find((b) => b.value >= p * total)?.labels['le'] ?? NaN) * 1e6);
-      process.send!({ internal: { p50: q(0.5), p99: q(0.99), count: total }, loop: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } });
+      const cpu = process.cpuUsage(cpuAtReset);
+      process.send!({ cpuUs: cpu.user + cpu.system, internal: { p50: q(0.5), p99: q(0.99), count: total }, loop: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } });
     }
     if (m.stop) {
       await proxy.close();
@@ -186,7 +189,15 @@ async function drive(port: number, pdus: readonly Buffer[], options: { window: n
   return { seconds, latenciesUs: latenciesUs.subarray(0, answered), statuses };
 }
 
+function proxyStats(proc: ChildProcess): Promise<ProxyInside> {
+  return new Promise((resolve) => {
+    proc.once('message', (m: ProxyInside) => resolve(m));
+    proc.send({ metrics: true });
+  });
+}
+
 interface ProxyInside {
+  readonly cpuUs: number;
   readonly internal: { readonly p50: number; readonly p99: number; readonly count: number };
   readonly loop: { readonly p50: number; readonly p99: number; readonly max: number };
 }
@@ -222,18 +233,19 @@ async function main(): Promise<void> {
   const rows: { direct: number; proxied: number; p50: number; p99: number; dp50: number; dp99: number }[] = [];
   let outcomes = new Map<number, number>();
   const insides: ProxyInside[] = [];
+  const cpuPerMessage: number[] = [];
   try {
     for (let run = 0; run < runs; run++) {
       const direct = await drive(sim.port, bulk, { window: 500 });
+      proxy.proc.send({ reset: true });
       const proxied = await drive(proxy.port, bulk, { window: 500 });
+      const bulkInside = await proxyStats(proxy.proc);
+      cpuPerMessage.push(bulkInside.cpuUs / n);
       outcomes = proxied.statuses;
       const directLat = (await drive(sim.port, paced, { window: 5000, rate })).latenciesUs.slice().sort();
       proxy.proc.send({ reset: true });
       const proxyLat = (await drive(proxy.port, paced, { window: 5000, rate })).latenciesUs.slice().sort();
-      const inside = await new Promise<ProxyInside>((resolve) => {
-        proxy.proc.once('message', (m: ProxyInside) => resolve(m));
-        proxy.proc.send({ metrics: true });
-      });
+      const inside = await proxyStats(proxy.proc);
       insides.push(inside);
       const row = {
         direct: n / direct.seconds,
@@ -246,7 +258,7 @@ async function main(): Promise<void> {
       rows.push(row);
       if (!json) {
         console.log(
-          `run ${run + 1}: ${fmt(row.proxied)} submit_sm/s through the proxy (direct ${fmt(row.direct)}/s); at ${fmt(rate)}/s p50 ${fmt(row.p50)} µs p99 ${fmt(row.p99)} µs (direct p50 ${fmt(row.dp50)} µs p99 ${fmt(row.dp99)} µs); ` +
+          `run ${run + 1}: ${fmt(row.proxied)} submit_sm/s through the proxy (direct ${fmt(row.direct)}/s), proxy CPU ${fmt(cpuPerMessage[run]!, 1)} µs per message; at ${fmt(rate)}/s p50 ${fmt(row.p50)} µs p99 ${fmt(row.p99)} µs (direct p50 ${fmt(row.dp50)} µs p99 ${fmt(row.dp99)} µs); ` +
             `inside the proxy p50 ≤ ${fmt(inside.internal.p50)} µs p99 ≤ ${fmt(inside.internal.p99)} µs; proxy event-loop delay p99 ${fmt(inside.loop.p99, 1)} ms max ${fmt(inside.loop.max, 1)} ms`,
         );
       }
@@ -267,6 +279,7 @@ async function main(): Promise<void> {
     proxyP99Us: median(rows.map((r) => r.p99)),
     directP50Us: median(rows.map((r) => r.dp50)),
     directP99Us: median(rows.map((r) => r.dp99)),
+    proxyCpuUsPerMessage: median(cpuPerMessage),
     insideP50UsAtMost: median(insides.map((i) => i.internal.p50)),
     insideP99UsAtMost: median(insides.map((i) => i.internal.p99)),
     proxyLoopDelayP99Ms: median(insides.map((i) => i.loop.p99)),
@@ -278,6 +291,7 @@ async function main(): Promise<void> {
       `median of ${runs}: ${fmt(result.throughputPerSecond)} submit_sm/s through the proxy with filtering on (direct to the SMSC ${fmt(result.directThroughputPerSecond)}/s); ` +
         `added latency at ${fmt(rate)}/s: p50 ${fmt(result.addedP50Us)} µs, p99 ${fmt(result.addedP99Us)} µs`,
     );
+    console.log(`proxy CPU time per message (user + system, the load-independent cost): ${fmt(result.proxyCpuUsPerMessage, 1)} µs, i.e. ${fmt(1e6 / result.proxyCpuUsPerMessage)} submit_sm/s per core`);
     console.log(`time inside the proxy (its own histogram, decode to forward): p50 ≤ ${fmt(result.insideP50UsAtMost)} µs, p99 ≤ ${fmt(result.insideP99UsAtMost)} µs; proxy event-loop delay p99 ${fmt(result.proxyLoopDelayP99Ms, 1)} ms`);
     console.log(`answers in the last bulk run: ${JSON.stringify(result.outcomes)}`);
   }

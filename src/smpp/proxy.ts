@@ -443,12 +443,13 @@ export class SmppProxy {
     }
     const started = performance.now();
     session.outstanding++;
-    const part: MtPart = { session, seq: frame.seq, buffer: Buffer.from(frame.buffer) };
+    const part: MtPart = { session, seq: frame.seq, buffer: frame.buffer };
     const from = fields.sourceAddr;
     const to = fields.destinationAddr;
     const { text, info } = this.textOf(fields);
     if (isMultipart(info)) {
-      const result = this.mt.add(Reassembler.key(account.systemId, from, to, info), info, text, part);
+      // A waiting part keeps its own copy, not a view pinning the whole socket read.
+      const result = this.mt.add(Reassembler.key(account.systemId, from, to, info), info, text, { ...part, buffer: Buffer.from(frame.buffer) });
       if (result.kind === 'complete') this.judgeMt(result.set.parts.map((p) => p.item), { from, to, text: result.set.text, systemId: account.systemId }, performance.now());
       else if (result.kind === 'duplicate') this.answerMt(part, ESME.ESME_RSYSERR, 'duplicate_part', started);
       return;
@@ -582,7 +583,7 @@ export class SmppProxy {
       return;
     }
     const started = performance.now();
-    const part: MoPart = { smscSeq: frame.seq, generation, buffer: Buffer.from(frame.buffer) };
+    const part: MoPart = { smscSeq: frame.seq, generation, buffer: frame.buffer };
     const from = fields.sourceAddr;
     const to = fields.destinationAddr;
     if (fields.esmClass & ESM_MESSAGE_TYPE_MASK) {
@@ -596,7 +597,7 @@ export class SmppProxy {
     this.m.messagesIn.inc({ direction: 'mo' });
     const { text, info } = this.textOf(fields);
     if (isMultipart(info)) {
-      const result = this.mo.add(Reassembler.key('', from, to, info), info, text, part);
+      const result = this.mo.add(Reassembler.key('', from, to, info), info, text, { ...part, buffer: Buffer.from(frame.buffer) });
       if (result.kind === 'complete') this.judgeMo(result.set.parts.map((p) => p.item), { from, to, text: result.set.text, systemId: '' }, performance.now());
       else if (result.kind === 'duplicate') this.answerSmsc(part.smscSeq, generation, ESME.ESME_RX_T_APPN);
       return;

@@ -8,7 +8,7 @@
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
 import type { UpstreamConfig } from './config.js';
-import { CMD, ESME, PduLink, isResponse, type Frame } from './wire.js';
+import { CMD, ESME, PduLink, isResponse, withSequence, type Frame } from './wire.js';
 
 export type UpstreamState = 'down' | 'connecting' | 'binding' | 'bound' | 'closed';
 
@@ -70,13 +70,15 @@ export class Upstream {
     this.connectNow();
   }
 
-  /** Send a request PDU (raw; its sequence number is replaced). False when not bound: nothing was sent. */
+  /**
+   * Send a request PDU (raw; its sequence number is rewritten in place, so the caller hands the
+   * buffer over). False when not bound: nothing was sent.
+   */
   request(buffer: Buffer, callback: ResponseCallback): boolean {
     const link = this.link;
     if (!link || !this.isBound) return false;
     const seq = this.freeSeq(link);
-    const out = Buffer.from(buffer);
-    out.writeUInt32BE(seq, 12);
+    const out = withSequence(buffer, seq);
     this.waiting.set(seq, { callback, deadline: Date.now() + this.config.responseTimeoutMs });
     if (!link.send(out)) {
       this.waiting.delete(seq);

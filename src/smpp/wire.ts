@@ -39,7 +39,7 @@ const HEADER = 16;
 /** Largest PDU accepted: a 64 KiB message_payload plus the fixed fields. */
 export const MAX_PDU_LENGTH = 70_000;
 
-/** One PDU as it came off the wire. `buffer` is the whole PDU, owned by the receiver. */
+/** One PDU as it came off the wire. `buffer` is the whole PDU (a view of the socket read), owned by the receiver. */
 export interface Frame {
   readonly commandId: number;
   readonly status: number;
@@ -157,11 +157,13 @@ export function readMessageFields(pdu: Buffer): MessageFields {
   return fields;
 }
 
-/** A copy of a raw PDU with a new sequence number. */
+/**
+ * The raw PDU with its sequence number rewritten in place, for relaying. Frames own their octets
+ * (each socket read is a fresh buffer, and nothing reads a frame after relaying it), so no copy.
+ */
 export function withSequence(buffer: Buffer, seq: number): Buffer {
-  const out = Buffer.from(buffer);
-  out.writeUInt32BE(seq >>> 0, 12);
-  return out;
+  buffer.writeUInt32BE(seq >>> 0, 12);
+  return buffer;
 }
 
 /** A copy of a raw PDU with TLVs appended (the proxy's tag mark). */

@@ -57,12 +57,13 @@ describe('wire layer', () => {
     expect(() => readMessageFields(badTlv)).toThrow(/TLV 0x0424 of 16 octets runs past the PDU/);
   });
 
-  it('rewrites the sequence number and appends a TLV on copies, leaving the original alone', () => {
+  it('rewrites the sequence number in place for relaying, and appends a TLV on a copy', () => {
     const pdu = new smpp.PDU('submit_sm', { sequence_number: 7, source_addr: '1', destination_addr: '2', short_message: Buffer.from('x') }).toBuffer();
-    const moved = withSequence(pdu, 99);
-    expect(moved.readUInt32BE(12)).toBe(99);
-    expect(pdu.readUInt32BE(12)).toBe(7);
     const tagged = withTlv(pdu, 0x1401, Buffer.from('score=5'));
+    const moved = withSequence(pdu, 99);
+    expect(moved).toBe(pdu);
+    expect(pdu.readUInt32BE(12)).toBe(99);
+    expect(tagged.readUInt32BE(12)).toBe(7);
     expect(tagged.readUInt32BE(0)).toBe(pdu.length + 11);
     expect(decodeFrame(frameOf(tagged))[0x1401]).toEqual(Buffer.from('score=5'));
   });
