@@ -16,7 +16,7 @@ import { compilePattern, PatternError } from '../rules/patterns.js';
 import { compileSubscriber, SubscriberRuleError } from '../rules/subscriber.js';
 import { emptySubscriberRules, type QuietWindow, type SubscriberRules } from '../rules/subscriber-types.js';
 import { defaultDatabasePath } from '../store/db.js';
-import { serialiseRules, SqliteSubscriberStore, type SpamBoxSummary, type SubscriberRepository } from '../store/subscribers.js';
+import { serialiseRules, SqliteSubscriberStore, type AuditRecord, type SpamBoxSummary, type SubscriberRepository } from '../store/subscribers.js';
 import { phraseWords } from '../text/analysis.js';
 import { gsmLength, SMS_SEPTETS, toGsm } from './gsm.js';
 import { DEFAULT_REPLIES, fitList, shown, toSms, type Replies } from './replies.js';
@@ -453,6 +453,13 @@ export class SubscriberServiceImpl implements SubscriberService {
     this.assertOpen();
     const { limit, offset } = paging(options, 10_000, 1000);
     return this.store.spamBoxOwnersSince(since, limit, offset).map((subscriber) => ({ subscriber, text: this.digest(subscriber, since) }));
+  }
+
+  /** The audit trail, newest first: every change, release, delete and report, with who did it. */
+  auditTrail(options: { readonly subscriber?: string; readonly limit?: number; readonly offset?: number } = {}): Page<AuditRecord> {
+    this.assertOpen();
+    const { limit, offset } = paging(options, 10_000, 50);
+    return this.store.listAudit({ ...(options.subscriber !== undefined ? { subscriber: this.subscriberKey(options.subscriber) } : {}), limit, offset });
   }
 
   // ---- feedback ----

@@ -44,7 +44,11 @@ describe('spamgate subscriber', () => {
     expect(removed.code).toBe(1);
     expect(removed.stderr).toContain(`${ALICE} has no block 'nothing*'`);
     expect(json(removed).rules).toMatchObject({ keywords: ['win'], quiet: [] });
+    const audit = json(spamgate(['subscriber', 'audit', ALICE, '--json'], home));
+    expect(audit.items.map((a: { action: string }) => a.action)).toEqual(['rules.set', 'rules.remove', 'rules.set', 'rules.set']);
+    expect(audit.items[1]).toMatchObject({ subscriber: ALICE, actor: { kind: 'operator', name: expect.stringMatching(/^cli/) }, detail: { list: 'keywords', value: 'prize' } });
     expect(spamgate(['subscriber', 'remove', BOB], home).stdout).toBe(`removed ${BOB}, their rules and spam box\n`);
+    expect(spamgate(['subscriber', 'audit'], home).stdout).toMatch(new RegExp(`${BOB.replace('+', '\\+')} +subscriber.delete +operator cli`));
     expect(spamgate(['subscriber', 'show', BOB], home)).toMatchObject({ code: 1, stderr: `spamgate: no subscriber ${BOB} in ${join(home, 'spamgate.db')}\n` });
     expect(server.refresh()).toBe(2);
     expect(server.engine.getSubscriber(BOB)).toBeUndefined();

@@ -139,6 +139,7 @@ export function registerSubscriberCommand(program: Command): void {
         '  spamgate subscriber remove +447700900001 --block 0900*\n' +
         '  spamgate subscriber show +447700900001 --json\n' +
         '  spamgate subscriber list --limit 50\n' +
+        '  spamgate subscriber audit +447700900001\n' +
         '  spamgate subscriber export > subscribers.json && spamgate subscriber import subscribers.json --db other.db\n' +
         '\nExit status: 0 done; 1 the subscriber or rule was not there; 2 bad arguments, rules or database.',
     );
@@ -262,6 +263,31 @@ export function registerSubscriberCommand(program: Command): void {
           const held = svc.listSpamBox(key, { limit: 1 }).total;
           if (!rules && held === 0) throw new CliError(`no subscriber ${key} in ${flags.db}`, EXIT_BAD_INPUT);
           print(flags, { subscriber: key, rules: rules ?? null, spamBox: held }, () => (rules ? describeRules(key, rules) : `${key}  no rules\n`) + `  spam box ${held} message${held === 1 ? '' : 's'}\n`);
+        }),
+      ),
+    );
+
+  addStoreFlags(
+    sub
+      .command('audit')
+      .summary('the audit trail: who changed which rules, released or deleted what, reported what')
+      .argument('[number]', 'only this subscriber (default: everyone)')
+      .option('--limit <n>', 'at most this many, newest first', '50')
+      .option('--offset <n>', 'skip this many', '0')
+      .option('--json', 'print JSON: { items: [{ id, at, actor, subscriber, action, detail }], total }'),
+  )
+    .addHelpText('after', '\nExamples:\n  spamgate subscriber audit +447700900001\n  spamgate subscriber audit --limit 1000 --json')
+    .action(
+      runCommand((number: string | undefined, flags: StoreFlags & { limit: string; offset: string }) =>
+        withService(flags, (svc) => {
+          const page = svc.auditTrail({ ...(number !== undefined ? { subscriber: number } : {}), limit: count(flags.limit, '--limit'), offset: count(flags.offset, '--offset') });
+          print(flags, page, () => {
+            const lines = page.items.map((a) => {
+              const who = a.actor.kind === 'operator' ? `operator ${a.actor.name}` : `${a.actor.number} by ${a.actor.channel}`;
+              return `${new Date(a.at).toISOString()}  ${(a.subscriber ?? '-').padEnd(16)} ${a.action.padEnd(18)} ${who}${a.detail ? `  ${JSON.stringify(a.detail)}` : ''}\n`;
+            });
+            return lines.join('') + `${page.items.length} of ${page.total} entries\n`;
+          });
         }),
       ),
     );
