@@ -91,8 +91,13 @@ function spamBoxNumber(verb: string, words: readonly string[]): number | ParsedC
 /** Parse one command text. Never throws; an error says what was wrong for the reply. */
 export function parseCommand(text: string): ParsedCommand {
   if (text.length > MAX_COMMAND_LENGTH) return fail({ error: 'too-long' });
-  // A colon or comma straight after the verb ("BLOCK: 0900*") is keyboard noise.
-  const words = text.trim().replace(/^([A-Za-z]+)\s*[:,]/, '$1 ').split(/\s+/).filter((w) => w !== '');
+  // "BLOCK: 0900*" and "RELEASE3" are keyboard noise and a missed space.
+  const words = text
+    .trim()
+    .replace(/^([A-Za-z]+)\s*[:,]/, '$1 ')
+    .replace(/^([A-Za-z]{3,})([+#\d])/, '$1 $2')
+    .split(/\s+/)
+    .filter((w) => w !== '');
   if (words.length === 0) return fail({ error: 'empty' });
   let verb = words[0]!.toUpperCase();
   let args = words.slice(1);

@@ -30,6 +30,8 @@ describe('command parser', () => {
     ['spam box 2', { kind: 'spambox', page: 2 }],
     ['RELEASE 3', { kind: 'release', id: 3 }],
     ['release #12', { kind: 'release', id: 12 }],
+    ['RELEASE3', { kind: 'release', id: 3 }],
+    ['BLOCK+447700900123', { kind: 'rule', op: 'add', list: 'block', value: '+447700900123' }],
     ['DELETE 3', { kind: 'delete', id: 3 }],
     ['SPAM', { kind: 'spam' }],
     ['NOTSPAM 3', { kind: 'notspam', id: 3 }],
