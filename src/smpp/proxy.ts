@@ -225,6 +225,8 @@ export class SmppProxy {
       },
     }, this.log);
     this.server = createServer((socket) => this.onConnection(socket));
+    // Bounded connections: every account's binds twice over, and room for a few waiting to bind.
+    this.server.maxConnections = Math.max(64, 2 * config.esmes.reduce((n, a) => n + a.maxBinds, 0));
   }
 
   /** Start listening and binding upstream; resolves with the port ESMEs connect to. */

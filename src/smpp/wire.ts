@@ -198,7 +198,9 @@ export interface PduLinkHandlers {
  * the link answers generic_nack and hangs up. Memory per peer is bounded by the proxy's window.
  */
 export class PduLink {
-  private rest: Buffer | undefined;
+  private restParts: Buffer[] = [];
+  private restBytes = 0;
+  private need = 0;
   private closed = false;
   private corked = false;
   private seq = 0;
@@ -268,8 +270,17 @@ export class PduLink {
   }
 
   private onData(chunk: Buffer): void {
-    let buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
-    this.rest = undefined;
+    // Chunks of an incomplete PDU are collected and joined once, when the PDU is whole: joining on
+    // every chunk would cost O(n²) for a peer that trickles a large PDU a byte at a time.
+    let buf = chunk;
+    if (this.restParts.length > 0) {
+      this.restParts.push(chunk);
+      this.restBytes += chunk.length;
+      if (this.restBytes < this.need) return;
+      buf = Buffer.concat(this.restParts, this.restBytes);
+      this.restParts = [];
+      this.restBytes = 0;
+    }
     let offset = 0;
     while (!this.closed && buf.length - offset >= 4) {
       const length = buf.readUInt32BE(offset);
@@ -287,6 +298,12 @@ export class PduLink {
       offset += length;
       this.handlers.onFrame({ commandId: buffer.readUInt32BE(4), status: buffer.readUInt32BE(8), seq: buffer.readUInt32BE(12), buffer });
     }
-    if (offset < buf.length) this.rest = Buffer.from(buf.subarray(offset));
+    if (offset < buf.length && !this.closed) {
+      const rest = Buffer.from(buf.subarray(offset));
+      this.restParts = [rest];
+      this.restBytes = rest.length;
+      // Until 4 octets are in, the length is unknown; an out-of-range length is caught on the next pass.
+      this.need = rest.length >= 4 ? Math.min(Math.max(rest.readUInt32BE(0), 4), this.maxLength) : 4;
+    }
   }
 }

@@ -1,7 +1,8 @@
+import { Socket } from 'node:net';
 import smpp from 'smpp';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../bench/lib/measure.js';
-import { decodeFrame, PduDecodeError, readMessageFields, withSequence, withTlv } from '../../src/smpp/wire.js';
+import { decodeFrame, PduDecodeError, PduLink, readMessageFields, withSequence, withTlv, type Frame } from '../../src/smpp/wire.js';
 
 const frameOf = (buffer: Buffer) => ({ commandId: buffer.readUInt32BE(4), status: buffer.readUInt32BE(8), seq: buffer.readUInt32BE(12), buffer });
 
@@ -66,5 +67,25 @@ describe('wire layer', () => {
     expect(tagged.readUInt32BE(12)).toBe(7);
     expect(tagged.readUInt32BE(0)).toBe(pdu.length + 11);
     expect(decodeFrame(frameOf(tagged))[0x1401]).toEqual(Buffer.from('score=5'));
+  });
+});
+
+describe('PduLink framing', () => {
+  it('frames PDUs split at every possible point, fed one octet at a time or all at once', () => {
+    const pdus = [
+      new smpp.PDU('enquire_link', { sequence_number: 1 }).toBuffer(),
+      new smpp.PDU('submit_sm', { sequence_number: 2, source_addr: '1', destination_addr: '2', message_payload: Buffer.alloc(5000, 0x41) }).toBuffer(),
+      new smpp.PDU('unbind', { sequence_number: 3 }).toBuffer(),
+    ];
+    const stream = Buffer.concat(pdus);
+    for (const size of [1, 3, 17, stream.length]) {
+      const socket = new Socket();
+      const frames: Frame[] = [];
+      new PduLink(socket, { onFrame: (f) => frames.push({ ...f, buffer: Buffer.from(f.buffer) }), onClose: () => {} });
+      for (let i = 0; i < stream.length; i += size) socket.emit('data', stream.subarray(i, i + size));
+      expect(frames.map((f) => f.seq)).toEqual([1, 2, 3]);
+      frames.forEach((f, i) => expect(f.buffer.equals(pdus[i]!)).toBe(true));
+      socket.destroy();
+    }
   });
 });
