@@ -180,22 +180,12 @@ export function featureStrings(message: Message, analysis: TextAnalysis, options
   return [...out];
 }
 
-/** Words of 3+ capitals standing alone (what /\b[A-Z]{3,}\b/g counts), and '!' marks. */
-function shoutsAndBangs(text: string, capitals: boolean): { shouted: number; bangs: number } {
-  let shouted = 0;
-  if (capitals) {
-    let run = 0; // length of the current [A-Za-z0-9_] run, or -1 once it holds anything but A-Z
-    for (let i = 0; i <= text.length; i++) {
-      const c = i < text.length ? text.charCodeAt(i) : 0;
-      const upper = c >= 0x41 && c <= 0x5a;
-      if (upper || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f) {
-        run = run >= 0 && upper ? run + 1 : -1;
-      } else {
-        if (run >= 3) shouted++;
-        run = 0;
-      }
-    }
-  }
+const SHOUTED_WORD = /\b[A-Z]{3,}\b/g;
+const THREE_CAPITALS = /[A-Z]{3}/;
+
+/** Words of 3+ capitals standing alone, and '!' marks; the regex only runs where 3 capitals meet. */
+function shoutsAndBangs(text: string): { shouted: number; bangs: number } {
+  const shouted = THREE_CAPITALS.test(text) ? (text.match(SHOUTED_WORD)?.length ?? 0) : 0;
   let bangs = 0;
   for (let i = text.indexOf('!'); i >= 0; i = text.indexOf('!', i + 1)) bangs++;
   return { shouted, bangs };
@@ -230,7 +220,7 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
     previous = w;
   }
   if (options.shapes) {
-    const { shouted, bangs } = shoutsAndBangs(analysis.original, analysis.capsRatio > 0);
+    const { shouted, bangs } = shoutsAndBangs(analysis.original);
     if (shouted > 0) constant(sink, SHOUTED[Math.min(shouted, 4)]!);
     if (bangs > 0) constant(sink, BANGS[Math.min(bangs, 3)]!);
   }

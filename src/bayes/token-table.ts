@@ -1,7 +1,7 @@
 /**
  * Token statistics in typed arrays: an open-addressing hash table keyed by a 32-bit hash of
- * the token, with spam and ham counts beside it. A million tokens take about 24 MB and no
- * garbage; a lookup is a multiply and a probe or two. Two tokens sharing a hash share counts:
+ * the token, with spam and ham counts beside it (in the same array, so one cache line). A
+ * million tokens take about 24 MB and no garbage; a lookup is a multiply and a probe or two. Two tokens sharing a hash share counts:
  * at a million tokens that is a few hundred pairs, too few to move a verdict (the same trade
  * CRM114 and others make).
  */
@@ -16,19 +16,21 @@ export function tokenHash(token: string): number {
   return h === 0 ? 1 : h | 0;
 }
 
+/** Per slot: the key (0 = empty), the spam count, the ham count, side by side in one array. */
+const STRIDE = 3;
+const MAX_COUNT = 0x7fffffff;
+
 export class TokenTable {
-  private keys: Int32Array;
-  private spam: Uint32Array;
-  private ham: Uint32Array;
+  // Interleaved so a lookup touches one cache line, not one per array: a model is megabytes,
+  // so each array would cost its own cache miss.
+  private data: Int32Array;
   private mask: number;
   private used = 0;
 
   constructor(capacity = 1 << 16) {
     let size = 1 << 4;
     while (size < capacity * 2) size <<= 1;
-    this.keys = new Int32Array(size);
-    this.spam = new Uint32Array(size);
-    this.ham = new Uint32Array(size);
+    this.data = new Int32Array(size * STRIDE);
     this.mask = size - 1;
   }
 
@@ -38,86 +40,93 @@ export class TokenTable {
   }
 
   get bytes(): number {
-    return this.keys.byteLength + this.spam.byteLength + this.ham.byteLength;
+    return this.data.byteLength;
   }
 
+  private get slots(): number {
+    return this.mask + 1;
+  }
+
+  /** Offset in `data` of the slot holding `hash`, or of the empty slot where it would go. */
   private slot(hash: number): number {
-    let i = Math.imul(hash, 0x9e3779b1) & this.mask;
+    const data = this.data;
+    const mask = this.mask;
+    let i = Math.imul(hash, 0x9e3779b1) & mask;
     for (;;) {
-      const k = this.keys[i]!;
-      if (k === hash || k === 0) return i;
-      i = (i + 1) & this.mask;
+      const k = data[i * STRIDE]!;
+      if (k === hash || k === 0) return i * STRIDE;
+      i = (i + 1) & mask;
     }
   }
 
   /** Spam count of a token hash (0 when unknown). */
   spamCount(hash: number): number {
-    const i = this.slot(hash);
-    return this.keys[i] === hash ? this.spam[i]! : 0;
+    const o = this.slot(hash);
+    return this.data[o] === hash ? this.data[o + 1]! : 0;
   }
 
   hamCount(hash: number): number {
-    const i = this.slot(hash);
-    return this.keys[i] === hash ? this.ham[i]! : 0;
+    const o = this.slot(hash);
+    return this.data[o] === hash ? this.data[o + 2]! : 0;
   }
 
   /** Both counts at once into `out` ([spam, ham]); returns false for an unknown token. */
   counts(hash: number, out: Uint32Array): boolean {
-    const i = this.slot(hash);
-    if (this.keys[i] !== hash) return false;
-    out[0] = this.spam[i]!;
-    out[1] = this.ham[i]!;
+    const o = this.slot(hash);
+    const data = this.data;
+    if (data[o] !== hash) return false;
+    out[0] = data[o + 1]!;
+    out[1] = data[o + 2]!;
     return true;
   }
 
   /** Add (or with negative deltas remove) counts; counts never go below zero. */
   add(hash: number, spamDelta: number, hamDelta: number): void {
-    if ((this.used + 1) * 2 > this.keys.length) this.grow();
-    const i = this.slot(hash);
-    if (this.keys[i] === 0) {
+    if ((this.used + 1) * 2 > this.slots) this.grow();
+    const o = this.slot(hash);
+    const data = this.data;
+    if (data[o] === 0) {
       if (spamDelta <= 0 && hamDelta <= 0) return;
-      this.keys[i] = hash;
+      data[o] = hash;
       this.used++;
     }
-    this.spam[i] = Math.max(0, this.spam[i]! + spamDelta);
-    this.ham[i] = Math.max(0, this.ham[i]! + hamDelta);
+    data[o + 1] = Math.min(MAX_COUNT, Math.max(0, data[o + 1]! + spamDelta));
+    data[o + 2] = Math.min(MAX_COUNT, Math.max(0, data[o + 2]! + hamDelta));
   }
 
   /** Set counts outright (loading a stored model). */
   set(hash: number, spam: number, ham: number): void {
-    if ((this.used + 1) * 2 > this.keys.length) this.grow();
-    const i = this.slot(hash);
-    if (this.keys[i] === 0) {
-      this.keys[i] = hash;
+    if ((this.used + 1) * 2 > this.slots) this.grow();
+    const o = this.slot(hash);
+    const data = this.data;
+    if (data[o] === 0) {
+      data[o] = hash;
       this.used++;
     }
-    this.spam[i] = spam;
-    this.ham[i] = ham;
+    data[o + 1] = Math.min(MAX_COUNT, Math.max(0, spam));
+    data[o + 2] = Math.min(MAX_COUNT, Math.max(0, ham));
   }
 
   forEach(fn: (hash: number, spam: number, ham: number) => void): void {
-    for (let i = 0; i < this.keys.length; i++) {
-      const k = this.keys[i]!;
-      if (k !== 0) fn(k, this.spam[i]!, this.ham[i]!);
+    const data = this.data;
+    for (let o = 0; o < data.length; o += STRIDE) {
+      const k = data[o]!;
+      if (k !== 0) fn(k, data[o + 1]!, data[o + 2]!);
     }
   }
 
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldSpam = this.spam;
-    const oldHam = this.ham;
-    const size = oldKeys.length * 2;
-    this.keys = new Int32Array(size);
-    this.spam = new Uint32Array(size);
-    this.ham = new Uint32Array(size);
+    const old = this.data;
+    const size = this.slots * 2;
+    this.data = new Int32Array(size * STRIDE);
     this.mask = size - 1;
-    for (let i = 0; i < oldKeys.length; i++) {
-      const k = oldKeys[i]!;
+    for (let o = 0; o < old.length; o += STRIDE) {
+      const k = old[o]!;
       if (k === 0) continue;
-      const j = this.slot(k);
-      this.keys[j] = k;
-      this.spam[j] = oldSpam[i]!;
-      this.ham[j] = oldHam[i]!;
+      const n = this.slot(k);
+      this.data[n] = k;
+      this.data[n + 1] = old[o + 1]!;
+      this.data[n + 2] = old[o + 2]!;
     }
   }
 }
