@@ -360,7 +360,11 @@ export class SmppProxy {
         return;
       case CMD.submit_sm:
         return this.onSubmit(session, frame);
+      case CMD.query_sm:
+      case CMD.cancel_sm:
+        return this.passThrough(session, frame);
       default:
+        // data_sm, submit_multi and replace_sm carry text the filter would not see: refused, never passed.
         session.link.sendPdu('generic_nack', { sequence_number: frame.seq, command_status: session.bindType ? ESME.ESME_RINVCMDID : ESME.ESME_RINVBNDSTS });
     }
   }
@@ -403,6 +407,18 @@ export class SmppProxy {
     session.link.sendPdu('unbind_resp', { sequence_number: session.unbindSeq });
     session.unbindSeq = undefined;
     session.link.end();
+  }
+
+  /** query_sm and cancel_sm carry no text: relayed to the SMSC as they are, the answer relayed back. */
+  private passThrough(session: EsmeSession, frame: Frame): void {
+    const command = frame.commandId === CMD.query_sm ? 'query_sm_resp' : 'cancel_sm_resp';
+    const seq = frame.seq;
+    if (!session.canTransmit) return void session.link.sendPdu(command, { sequence_number: seq, command_status: ESME.ESME_RINVBNDSTS });
+    const sent = this.upstream.request(frame.buffer, (resp) => {
+      if (resp) session.link.send(withSequence(resp.buffer, seq));
+      else session.link.sendPdu(command, { sequence_number: seq, command_status: ESME.ESME_RSYSERR });
+    });
+    if (!sent) session.link.sendPdu(command, { sequence_number: seq, command_status: this.options.config.actions.upstreamDownStatus });
   }
 
   private takeToken(account: EsmeAccount): boolean {

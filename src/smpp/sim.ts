@@ -182,8 +182,12 @@ export class SmscSimulator {
         }));
       }
     });
+    session.on('query_sm', (pdu: PDU) => {
+      const known = this.received.some((m) => m.messageId === pdu.message_id);
+      session.send(known ? pdu.response({ message_id: pdu.message_id, message_state: 2 }) : pdu.response({ command_status: smpp.errors.ESME_RQUERYFAIL }));
+    });
     session.on('pdu', (pdu: PDU) => {
-      if (!pdu.isResponse() && !['bind_transceiver', 'bind_transmitter', 'bind_receiver', 'enquire_link', 'unbind', 'submit_sm'].includes(pdu.command)) {
+      if (!pdu.isResponse() && !['bind_transceiver', 'bind_transmitter', 'bind_receiver', 'enquire_link', 'unbind', 'submit_sm', 'query_sm'].includes(pdu.command)) {
         session.send(new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: smpp.errors.ESME_RINVCMDID }));
       }
     });

@@ -195,6 +195,18 @@ describe('SMPP proxy: protocol', () => {
     socket.destroy();
   });
 
+  it('relays query_sm to the SMSC and its answer back, and refuses data_sm (text the filter would not see)', async () => {
+    stack = await startStack();
+    const esme = await stack.esme();
+    const sent = await esme.submit(gsmSubmit(SENDER, RECIPIENT, 'where is it?'));
+    const ask = (fields: Record<string, unknown>, command = 'query_sm') =>
+      new Promise<{ status: number; state: unknown }>((resolve) => esme.session.send(new smpp.PDU(command, fields), (r) => resolve({ status: r.command_status, state: r.message_state })));
+    expect(await ask({ message_id: sent.messageId, source_addr: SENDER })).toEqual({ status: 0, state: 2 });
+    expect((await ask({ message_id: 'nope', source_addr: SENDER })).status).toBe(E.ESME_RQUERYFAIL);
+    expect((await ask({ source_addr: SENDER, destination_addr: RECIPIENT, message_payload: Buffer.from('forbidden offer') }, 'data_sm')).status).toBe(E.ESME_RINVCMDID);
+    expect(stack.sim.received).toHaveLength(1);
+  });
+
   it('hangs up on a PDU whose length cannot be framed, after a generic_nack', async () => {
     stack = await startStack();
     const socket = connect({ host: '127.0.0.1', port: stack.proxy.port });
