@@ -100,6 +100,8 @@ interface MtPart {
   readonly session: EsmeSession;
   readonly seq: number;
   readonly buffer: Buffer;
+  /** registered_delivery asks for a receipt or acknowledgement: remember who sent it, to route the receipt. */
+  readonly wantsReceipt: boolean;
 }
 
 interface MoPart {
@@ -461,7 +463,7 @@ export class SmppProxy {
     }
     const started = performance.now();
     session.outstanding++;
-    const part: MtPart = { session, seq: frame.seq, buffer: frame.buffer };
+    const part: MtPart = { session, seq: frame.seq, buffer: frame.buffer, wantsReceipt: (fields.registeredDelivery & 0x1f) !== 0 };
     const from = fields.sourceAddr;
     const to = fields.destinationAddr;
     const { text, info } = this.textOf(fields);
@@ -546,7 +548,7 @@ export class SmppProxy {
         const session = part.session;
         session.outstanding--;
         if (resp) {
-          if (resp.status === 0) this.rememberOwner(respMessageId(resp), session.account?.systemId);
+          if (resp.status === 0 && part.wantsReceipt) this.rememberOwner(respMessageId(resp), session.account?.systemId);
           session.link.send(withSequence(resp.buffer, part.seq));
         } else {
           // Lost with the link or timed out: the SMSC may or may not have it; a temporary error lets the ESME decide.
