@@ -71,17 +71,21 @@ async function runProxy(simPort: number): Promise<void> {
   while (proxy.upstreamState !== 'bound') await new Promise((r) => setTimeout(r, 10));
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   let cpuAtReset = process.cpuUsage();
+  // The proxy's own latency histogram, read as deltas between a reset and a query.
+  const latencyBuckets = () =>
+    parsePrometheusText(proxy.metrics.render()).samples.filter((x) => x.name === 'spamgate_smpp_added_latency_seconds_bucket' && x.labels['direction'] === 'mt');
+  let bucketsAtReset = latencyBuckets();
   loopDelay.enable();
   process.send!({ port });
   process.on('message', async (m: { stop?: boolean; metrics?: boolean; reset?: boolean }) => {
     if (m.reset) {
       cpuAtReset = process.cpuUsage();
       loopDelay.reset();
-      proxy.metrics.get('spamgate_smpp_added_latency_seconds')?.reset();
+      bucketsAtReset = latencyBuckets();
     }
     if (m.metrics) {
-      const parsed = parsePrometheusText(proxy.metrics.render());
-      const buckets = parsed.samples.filter((x) => x.name === 'spamgate_smpp_added_latency_seconds_bucket' && x.labels['direction'] === 'mt');
+      const now = latencyBuckets();
+      const buckets = now.map((b, i) => ({ ...b, value: b.value - (bucketsAtReset[i]?.value ?? 0) }));
       const total = buckets.find((b) => b.labels['le'] === '+Inf')?.value ?? 0;
       // Upper bound of the bucket holding the quantile: the proxy's own time, network hops excluded.
       const q = (p: number): number => (buckets.find((b) => b.value >= p * total)?.labels['le'] === '+Inf' ? Infinity : Number(buckets.find((b) => b.value >= p * total)?.labels['le'] ?? NaN) * 1e6);
@@ -212,7 +216,8 @@ function median(xs: readonly number[]): number {
 }
 
 function child(args: string[]): Promise<{ proc: ChildProcess; port: number }> {
-  const prof = process.env['SMPP_BENCH_PROFILE'] && args.includes('proxy') ? ['--cpu-prof', `--cpu-prof-dir=${process.env['SMPP_BENCH_PROFILE']}`] : [];
+  // SMPP_BENCH_PROXY_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/p" (or --trace-gc) looks inside the proxy.
+  const prof = args.includes('proxy') ? (process.env['SMPP_BENCH_PROXY_FLAGS'] ?? '').split(' ').filter(Boolean) : [];
   const proc = fork(process.argv[1]!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...prof] });
   return new Promise((resolve, reject) => {
     proc.once('message', (m: { port: number }) => resolve({ proc, port: m.port }));

@@ -423,6 +423,30 @@ export class SmppProxy {
     if (!sent) session.link.sendPdu(command, { sequence_number: seq, command_status: this.options.config.actions.upstreamDownStatus });
   }
 
+  // Bound metric children per label combination: a label lookup per message allocates.
+  private readonly outChildren = new Map<string, { inc(by?: number): void }>();
+  private readonly inChildren = new Map<string, { inc(by?: number): void }>();
+  private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
+
+  private countOut(direction: string, outcome: string, by = 1): void {
+    const key = `${direction}/${outcome}`;
+    let child = this.outChildren.get(key);
+    if (!child) this.outChildren.set(key, (child = this.m.messagesOut.labels({ direction, outcome })));
+    child.inc(by);
+  }
+
+  private countIn(direction: string): void {
+    let child = this.inChildren.get(direction);
+    if (!child) this.inChildren.set(direction, (child = this.m.messagesIn.labels({ direction })));
+    child.inc();
+  }
+
+  private observeLatency(direction: Direction, started: number): void {
+    let child = this.latencyChildren.get(direction);
+    if (!child) this.latencyChildren.set(direction, (child = this.m.latency.labels({ direction })));
+    child.observe((performance.now() - started) / 1000);
+  }
+
   private takeToken(account: EsmeAccount): boolean {
     if (account.rate <= 0) return true;
     const now = performance.now();
@@ -440,7 +464,7 @@ export class SmppProxy {
 
   private refuseSubmit(session: EsmeSession, seq: number, status: number, outcome: string): void {
     session.link.sendPdu('submit_sm_resp', { sequence_number: seq, command_status: status });
-    this.m.messagesOut.inc({ direction: 'mt', outcome });
+    this.countOut('mt', outcome);
   }
 
   private onSubmit(session: EsmeSession, frame: Frame): void {
@@ -448,7 +472,7 @@ export class SmppProxy {
     if (!account || !session.canTransmit || session.unbindSeq !== undefined) {
       return this.refuseSubmit(session, frame.seq, ESME.ESME_RINVBNDSTS, 'not_bound');
     }
-    this.m.messagesIn.inc({ direction: 'mt' });
+    this.countIn('mt');
     const status = this.options.config.actions.upstreamDownStatus;
     if (session.draining || this.closing) return this.refuseSubmit(session, frame.seq, status, 'upstream_unavailable');
     if (session.outstanding >= account.window || !this.takeToken(account)) return this.refuseSubmit(session, frame.seq, ESME.ESME_RTHROTTLED, 'throttled');
@@ -553,13 +577,13 @@ export class SmppProxy {
         } else {
           // Lost with the link or timed out: the SMSC may or may not have it; a temporary error lets the ESME decide.
           session.link.sendPdu('submit_sm_resp', { sequence_number: part.seq, command_status: ESME.ESME_RSYSERR });
-          this.m.messagesOut.inc({ direction: 'mt', outcome: 'upstream_error' });
+          this.countOut('mt', 'upstream_error');
         }
         this.finishUnbind(session);
       });
       if (sent) {
-        this.m.messagesOut.inc({ direction: 'mt', outcome });
-        this.m.latency.observe({ direction: 'mt' }, (performance.now() - started) / 1000);
+        this.countOut('mt', outcome);
+        this.observeLatency('mt', started);
       } else {
         this.answerMt(part, this.options.config.actions.upstreamDownStatus, 'upstream_unavailable', started);
       }
@@ -570,8 +594,8 @@ export class SmppProxy {
     const session = part.session;
     session.outstanding--;
     session.link.sendPdu('submit_sm_resp', { sequence_number: part.seq, command_status: status, ...(messageId ? { message_id: messageId } : {}) });
-    this.m.messagesOut.inc({ direction: 'mt', outcome });
-    this.m.latency.observe({ direction: 'mt' }, (performance.now() - started) / 1000);
+    this.countOut('mt', outcome);
+    this.observeLatency('mt', started);
     this.finishUnbind(session);
   }
 
@@ -608,13 +632,13 @@ export class SmppProxy {
     const to = fields.destinationAddr;
     if (fields.esmClass & ESM_MESSAGE_TYPE_MASK) {
       // A receipt: never filtered; to the ESME that submitted the message, else by address.
-      this.m.messagesIn.inc({ direction: 'receipt' });
+      this.countIn('receipt');
       const id = receiptId(fields);
       const owner = (id && this.owners.get(id)) || this.routeByAddress(to);
       this.relayToEsme(owner, part, 'receipt', started);
       return;
     }
-    this.m.messagesIn.inc({ direction: 'mo' });
+    this.countIn('mo');
     const { text, info } = this.textOf(fields);
     if (isMultipart(info)) {
       const result = this.mo.add(Reassembler.key('', from, to, info), info, text, { ...part, buffer: Buffer.from(frame.buffer) });
@@ -637,8 +661,8 @@ export class SmppProxy {
     const owner = this.routeByAddress(msg.to);
     const result = this.decide('mo', { ...msg, systemId: owner ?? '' });
     const count = (outcome: string): void => {
-      this.m.messagesOut.inc({ direction: 'mo', outcome }, parts.length);
-      this.m.latency.observe({ direction: 'mo' }, (performance.now() - started) / 1000);
+      this.countOut('mo', outcome, parts.length);
+      this.observeLatency('mo', started);
     };
     if (!result) {
       if (this.options.failOpen) for (const p of parts) this.relayToEsme(owner, p, 'filter_error', started);
@@ -675,15 +699,15 @@ export class SmppProxy {
     if (!session) {
       // Nobody bound to take it: the SMSC keeps it and retries.
       this.answerSmsc(part.smscSeq, part.generation, ESME.ESME_RX_T_APPN);
-      this.m.messagesOut.inc({ direction, outcome: 'no_receiver' });
+      this.countOut(direction, 'no_receiver');
       return;
     }
     let seq = session.link.nextSeq();
     while (session.delivering.has(seq)) seq = session.link.nextSeq();
     session.delivering.set(seq, { smscSeq: part.smscSeq, generation: part.generation, deadline: Date.now() + this.esmeResponseTimeoutMs });
     session.link.send(withSequence(part.buffer, seq));
-    this.m.messagesOut.inc({ direction, outcome });
-    this.m.latency.observe({ direction: 'mo' }, (performance.now() - started) / 1000);
+    this.countOut(direction, outcome);
+    this.observeLatency('mo', started);
   }
 
   private onEsmeDeliverResp(session: EsmeSession, frame: Frame): void {
