@@ -299,24 +299,44 @@ export class SubscriberServiceImpl implements SubscriberService {
     return clean;
   }
 
-  private write(subscriber: string, rules: SubscriberRules, actor: Actor, action: string, detail: Record<string, unknown>): void {
-    const at = this.now();
-    this.store.putRules(subscriber, rules, { at, actor, subscriber, action, detail });
+  private applied(subscriber: string, rules: SubscriberRules, actor: Actor, action: string, detail: Readonly<Record<string, unknown>>): void {
     if (this.loaded) this.engine.setSubscriber(subscriber, rules, { trusted: true });
     this.log.info({ subscriber, change: action, ...detail, ...actorLog(actor) }, 'subscriber rules changed');
+  }
+
+  /**
+   * Change one subscriber's rules from what is stored now, atomically against other writers:
+   * `change` returns the new rules (validated here) and what to audit, or undefined for no
+   * change. Returns the rules in force afterwards.
+   */
+  modifyRules(
+    subscriber: string,
+    actor: Actor,
+    change: (current: SubscriberRules) => { readonly rules: SubscriberRules; readonly action: string; readonly detail: Readonly<Record<string, unknown>> } | undefined,
+  ): SubscriberRules {
+    this.assertOpen();
+    const key = this.subscriberKey(subscriber);
+    let unchanged: SubscriberRules = emptySubscriberRules();
+    let made: { action: string; detail: Readonly<Record<string, unknown>> } | undefined;
+    const done = this.store.updateRules(key, (stored) => {
+      unchanged = stored ?? emptySubscriberRules();
+      const next = change(unchanged);
+      if (next === undefined) return undefined;
+      made = next;
+      return { rules: this.validate(next.rules), audit: { at: this.now(), actor, subscriber: key, action: next.action, detail: next.detail } };
+    });
+    if (done === undefined || made === undefined) return unchanged;
+    this.applied(key, done.rules, actor, made.action, made.detail);
+    return done.rules;
   }
 
   setRules(subscriber: string, rules: SubscriberRules, actor: Actor): void {
     this.assertOpen();
     const key = this.subscriberKey(subscriber);
     const clean = this.validate(rules);
-    this.write(key, clean, actor, 'rules.set', {
-      block: clean.block.length,
-      allow: clean.allow.length,
-      keywords: clean.keywords.length,
-      quiet: clean.quiet.length,
-      enabled: clean.enabled,
-    });
+    const detail = { block: clean.block.length, allow: clean.allow.length, keywords: clean.keywords.length, quiet: clean.quiet.length, enabled: clean.enabled };
+    this.store.putRules(key, clean, { at: this.now(), actor, subscriber: key, action: 'rules.set', detail });
+    this.applied(key, clean, actor, 'rules.set', detail);
   }
 
   /** Two values name the same rule when they compile to the same patterns or the same words. */
@@ -340,29 +360,23 @@ export class SubscriberServiceImpl implements SubscriberService {
   }
 
   addRule(subscriber: string, list: RuleList, value: string, actor: Actor): SubscriberRules {
-    this.assertOpen();
-    const key = this.subscriberKey(subscriber);
     if (!LISTS.includes(list)) throw new SubscriberRuleError(`unknown list '${String(list)}': expected block, allow or keywords`, 'list');
     if (typeof value !== 'string' || value.trim() === '') throw new SubscriberRuleError(`${list} needs a value`, list);
-    const current = this.store.getRules(key) ?? emptySubscriberRules();
     const clean = value.trim().replace(/\s+/g, ' ');
-    if (this.findRule(current, list, clean) !== undefined) return current;
-    const next = this.validate({ ...current, [list]: [...current[list], clean] });
-    this.write(key, next, actor, 'rules.add', { list, value: clean });
-    return next;
+    return this.modifyRules(subscriber, actor, (current) =>
+      this.findRule(current, list, clean) !== undefined
+        ? undefined
+        : { rules: { ...current, [list]: [...current[list], clean] }, action: 'rules.add', detail: { list, value: clean } },
+    );
   }
 
   removeRule(subscriber: string, list: RuleList, value: string, actor: Actor): SubscriberRules {
-    this.assertOpen();
-    const key = this.subscriberKey(subscriber);
     if (!LISTS.includes(list)) throw new SubscriberRuleError(`unknown list '${String(list)}': expected block, allow or keywords`, 'list');
-    const current = this.store.getRules(key);
-    if (current === undefined || typeof value !== 'string') return current ?? emptySubscriberRules();
-    const stored = this.findRule(current, list, value.trim().replace(/\s+/g, ' '));
-    if (stored === undefined) return current;
-    const next: SubscriberRules = { ...current, [list]: current[list].filter((v) => v !== stored) };
-    this.write(key, next, actor, 'rules.remove', { list, value: stored });
-    return next;
+    if (typeof value !== 'string') return this.getRules(subscriber) ?? emptySubscriberRules();
+    return this.modifyRules(subscriber, actor, (current) => {
+      const stored = this.findRule(current, list, value.trim().replace(/\s+/g, ' '));
+      return stored === undefined ? undefined : { rules: { ...current, [list]: current[list].filter((v) => v !== stored) }, action: 'rules.remove', detail: { list, value: stored } };
+    });
   }
 
   deleteSubscriber(subscriber: string, actor: Actor): boolean {

@@ -117,26 +117,27 @@ function run(svc: SubscriberServiceImpl, subscriber: string, actor: Actor, comma
     case 'rule':
       return reply(ruleReply(R, svc, subscriber, actor, command));
     case 'quiet': {
-      const rules = svc.getRules(subscriber) ?? { block: [], allow: [], keywords: [], quiet: [], enabled: true };
-      if (command.window === null) {
-        if (rules.quiet.length === 0) return reply(R.quietAlreadyOff());
-        svc.setRules(subscriber, { ...rules, quiet: [] }, actor);
+      const window = command.window;
+      if (window === null) {
+        const before = svc.getRules(subscriber);
+        if (!before || before.quiet.length === 0) return reply(R.quietAlreadyOff());
+        svc.modifyRules(subscriber, actor, (current) => ({ rules: { ...current, quiet: [] }, action: 'rules.quiet', detail: { quiet: 'off' } }));
         return reply(R.quietOff());
       }
       try {
-        svc.setRules(subscriber, { ...rules, quiet: [command.window] }, actor);
+        svc.modifyRules(subscriber, actor, (current) => ({ rules: { ...current, quiet: [window] }, action: 'rules.quiet', detail: { quiet: `${window.from}-${window.to}` } }));
       } catch (err) {
         if (!(err instanceof SubscriberRuleError)) throw err;
         if (err.field === 'rules') return reply(R.tooManyRules(SUBSCRIBER_LIMITS.maxRules));
-        return reply(R.badTime(`${command.window.from}-${command.window.to}`));
+        return reply(R.badTime(`${window.from}-${window.to}`));
       }
-      return reply(R.quietSet(command.window.from, command.window.to));
+      return reply(R.quietSet(window.from, window.to));
     }
-    case 'filter': {
-      const rules = svc.getRules(subscriber) ?? { block: [], allow: [], keywords: [], quiet: [], enabled: true };
-      if (rules.enabled !== command.on || svc.getRules(subscriber) === undefined) svc.setRules(subscriber, { ...rules, enabled: command.on }, actor);
+    case 'filter':
+      svc.modifyRules(subscriber, actor, (current) =>
+        current.enabled === command.on ? undefined : { rules: { ...current, enabled: command.on }, action: 'rules.filter', detail: { enabled: command.on } },
+      );
       return reply(command.on ? R.filterOn() : R.filterOff());
-    }
     case 'list':
       return reply(listReply(R, svc.getRules(subscriber) ?? { block: [], allow: [], keywords: [], quiet: [], enabled: true }));
     case 'spambox':

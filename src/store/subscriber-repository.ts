@@ -62,6 +62,16 @@ export interface SubscriberRepository {
   getRules(subscriber: string): SubscriberRules | undefined;
   /** Store rules (insert or replace) with their audit line; returns the change sequence number. */
   putRules(subscriber: string, rules: SubscriberRules, audit: AuditEntry): number;
+  /**
+   * Read-modify-write of one subscriber's rules, atomic against other writers (other
+   * processes included): `update` gets the rules as stored (undefined: none) and returns the
+   * rules to store with their audit line, or undefined to change nothing. An exception from
+   * `update` changes nothing. Returns what was stored and its change sequence number.
+   */
+  updateRules(
+    subscriber: string,
+    update: (current: SubscriberRules | undefined) => { readonly rules: SubscriberRules; readonly audit: AuditEntry } | undefined,
+  ): { readonly rules: SubscriberRules; readonly seq: number } | undefined;
   /** Many subscribers in one transaction (import); returns how many were written. */
   putMany(entries: Iterable<readonly [string, SubscriberRules]>, audit: Omit<AuditEntry, 'subscriber'>): number;
   /** Remove a subscriber's rules and spam box; returns the change sequence number, or undefined when unknown. */

@@ -283,6 +283,23 @@ export class SqliteSubscriberStore implements SubscriberRepository {
     })();
   }
 
+  updateRules(
+    subscriber: string,
+    update: (current: SubscriberRules | undefined) => { rules: SubscriberRules; audit: AuditEntry } | undefined,
+  ): { rules: SubscriberRules; seq: number } | undefined {
+    // IMMEDIATE takes the write lock before reading, so no other writer slips in between.
+    return this.db
+      .transaction(() => {
+        const row = this.s.getRules.get(subscriber);
+        const next = update(row ? parseStoredRules(row.rules) : undefined);
+        if (next === undefined) return undefined;
+        this.s.putRules.run(subscriber, serialiseRules(next.rules), next.audit.at, next.audit.at);
+        this.writeAudit(next.audit);
+        return { rules: next.rules, seq: this.recordChange(subscriber, next.audit.at) };
+      })
+      .immediate();
+  }
+
   putMany(entries: Iterable<readonly [string, SubscriberRules]>, audit: Omit<AuditEntry, 'subscriber'>): number {
     return this.db.transaction(() => {
       let n = 0;
@@ -355,13 +372,15 @@ export class SqliteSubscriberStore implements SubscriberRepository {
   }
 
   takeSpamBoxItem(subscriber: string, id: number, audit: AuditEntry): SpamBoxItem | undefined {
-    return this.db.transaction(() => {
-      const row = this.s.getItem.get(subscriber, id);
-      if (!row) return undefined;
-      this.s.deleteItem.run(subscriber, id);
-      this.writeAudit(audit);
-      return toItem(row);
-    })();
+    return this.db
+      .transaction(() => {
+        const row = this.s.getItem.get(subscriber, id);
+        if (!row) return undefined;
+        this.s.deleteItem.run(subscriber, id);
+        this.writeAudit(audit);
+        return toItem(row);
+      })
+      .immediate();
   }
 
   deleteSpamBoxItem(subscriber: string, id: number, audit: AuditEntry): boolean {
@@ -432,7 +451,7 @@ export class SqliteSubscriberStore implements SubscriberRepository {
         this.s.setMeta.run('changes_pruned_through', String(through));
       }
       this.s.pruneFeedbackEvents.run(before);
-    })();
+    }).immediate();
   }
 
   close(): void {

@@ -45,7 +45,7 @@ describe('spamgate subscriber', () => {
     expect(removed.stderr).toContain(`${ALICE} has no block 'nothing*'`);
     expect(json(removed).rules).toMatchObject({ keywords: ['win'], quiet: [] });
     const audit = json(spamgate(['subscriber', 'audit', ALICE, '--json'], home));
-    expect(audit.items.map((a: { action: string }) => a.action)).toEqual(['rules.set', 'rules.remove', 'rules.set', 'rules.set']);
+    expect(audit.items.map((a: { action: string }) => a.action)).toEqual(['rules.quiet', 'rules.remove', 'rules.add', 'rules.add']);
     expect(audit.items[1]).toMatchObject({ subscriber: ALICE, actor: { kind: 'operator', name: expect.stringMatching(/^cli/) }, detail: { list: 'keywords', value: 'prize' } });
     expect(spamgate(['subscriber', 'remove', BOB], home).stdout).toBe(`removed ${BOB}, their rules and spam box\n`);
     expect(spamgate(['subscriber', 'audit'], home).stdout).toMatch(new RegExp(`${BOB.replace('+', '\\+')} +subscriber.delete +operator cli`));

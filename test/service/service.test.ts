@@ -101,6 +101,28 @@ describe('subscriber rules', () => {
     second.close();
   });
 
+  it('read-modify-write of rules holds the write lock throughout: another writer cannot slip in between', () => {
+    const svc = service();
+    const other = new Database(svc.dbPath, { timeout: 0 });
+    let refused = '';
+    const rules = svc.modifyRules(ALICE, operator, (current) => {
+      try {
+        other.prepare("INSERT INTO subscriber_meta (key, value) VALUES ('probe', '1')").run();
+      } catch (err) {
+        refused = (err as { code: string }).code;
+      }
+      return { rules: { ...current, block: ['0900*'] }, action: 'rules.add', detail: {} };
+    });
+    expect(refused).toBe('SQLITE_BUSY');
+    expect(rules.block).toEqual(['0900*']);
+    other.prepare("INSERT INTO subscriber_meta (key, value) VALUES ('probe', '1')").run();
+    other.close();
+    // A change that throws (here: invalid) leaves the stored rules as they were.
+    expect(() => svc.modifyRules(ALICE, operator, (c) => ({ rules: { ...c, block: ['a$b'] }, action: 'x', detail: {} }))).toThrow(SubscriberRuleError);
+    expect(svc.getRules(ALICE)!.block).toEqual(['0900*']);
+    svc.close();
+  });
+
   it('import validates every entry first and writes none when one is bad', () => {
     const svc = service();
     expect(() => svc.importRules([[ALICE, blockPremium], [BOB, { ...blockPremium, keywords: ['x'.repeat(65)] }]], operator)).toThrow(/\+447700900002: keywords\[0\]/);

@@ -160,18 +160,19 @@ export function registerSubscriberCommand(program: Command): void {
       runCommand((number: string, flags: RuleFlags) =>
         withService(flags, (svc) => {
           const key = svc.subscriberKey(number);
-          const current = flags.replace ? emptySubscriberRules() : svc.getRules(key) ?? emptySubscriberRules();
-          const next: { -readonly [K in keyof SubscriberRules]: SubscriberRules[K] } = { ...current };
-          for (const [flag, list] of RULE_FLAGS) {
-            for (const value of (flags[flag] as string[] | undefined) ?? []) {
-              if (svc.findRule(next, list, value) === undefined) next[list] = [...next[list], value.trim()];
-            }
-          }
           const quiet = quietWindows(flags.quiet);
-          if (quiet.length > 0) next.quiet = [...next.quiet.filter((q) => !quiet.some((w) => w.from === q.from && w.to === q.to)), ...quiet];
-          next.enabled = filterFlag(flags.filter) ?? next.enabled;
-          svc.setRules(key, next, operatorActor());
-          const rules = svc.getRules(key)!;
+          const enabled = filterFlag(flags.filter);
+          const rules = svc.modifyRules(key, operatorActor(), (stored) => {
+            const next: { -readonly [K in keyof SubscriberRules]: SubscriberRules[K] } = { ...(flags.replace ? emptySubscriberRules() : stored) };
+            for (const [flag, list] of RULE_FLAGS) {
+              for (const value of (flags[flag] as string[] | undefined) ?? []) {
+                if (svc.findRule(next, list, value) === undefined) next[list] = [...next[list], value.trim()];
+              }
+            }
+            if (quiet.length > 0) next.quiet = [...next.quiet.filter((q) => !quiet.some((w) => w.from === q.from && w.to === q.to)), ...quiet];
+            next.enabled = enabled ?? next.enabled;
+            return { rules: next, action: flags.replace ? 'rules.set' : 'rules.add', detail: { block: flags.block ?? [], allow: flags.allow ?? [], keywords: flags.keyword ?? [], quiet: flags.quiet ?? [], ...(enabled !== undefined ? { enabled } : {}), replace: flags.replace ?? false } };
+          });
           print(flags, { subscriber: key, rules }, () => describeRules(key, rules));
         }),
       ),
@@ -210,10 +211,11 @@ export function registerSubscriberCommand(program: Command): void {
               else svc.removeRule(key, list, value, actor);
             }
           }
-          const rules = svc.getRules(key)!;
-          const keep = flags.quietOff ? [] : rules.quiet.filter((q) => !quiet.some((w) => w.from === q.from && w.to === q.to));
-          if (keep.length !== rules.quiet.length) svc.setRules(key, { ...rules, quiet: keep }, actor);
-          for (const w of quiet) if (!rules.quiet.some((q) => q.from === w.from && q.to === w.to)) missing.push(`quiet '${w.from}-${w.to}'`);
+          svc.modifyRules(key, actor, (rules) => {
+            for (const w of quiet) if (!rules.quiet.some((q) => q.from === w.from && q.to === w.to)) missing.push(`quiet '${w.from}-${w.to}'`);
+            const keep = flags.quietOff ? [] : rules.quiet.filter((q) => !quiet.some((w) => w.from === q.from && w.to === q.to));
+            return keep.length === rules.quiet.length ? undefined : { rules: { ...rules, quiet: keep }, action: 'rules.quiet', detail: { removed: rules.quiet.length - keep.length } };
+          });
           const after = svc.getRules(key)!;
           for (const m of missing) process.stderr.write(`spamgate: ${key} has no ${m}\n`);
           print(flags, { subscriber: key, rules: after, notFound: missing }, () => describeRules(key, after));
