@@ -1,7 +1,7 @@
 /**
  * What the volume and campaign rules cost: engine.check over the shipped SMS rules with and
- * without rules/sms/volume.yaml, in the same run (the ratio is the figure to read), and the
- * memory the volume store holds after 1,000,000 distinct senders.
+ * without rules/sms/volume.yaml, in alternating rounds of one run (the ratio is the figure to
+ * read), and the memory the volume store holds after 1,000,000 distinct senders.
  *
  *   npm run build && node --expose-gc dist/bench/volume.js [--json] [--messages N]
  */
@@ -40,24 +40,43 @@ const messages: MessageInput[] = Array.from({ length: 20_000 }, (_, i) => {
 });
 const m = messages.length;
 
-function run(rules: typeof withVolume): { perSecond: number; p50: number; p99: number } {
+/** An engine over a rule set, checking messages round-robin with ever later times. */
+function runner(rules: typeof withVolume): { round(count: number): number; latency(count: number): { p50: number; p99: number } } {
   const engine = createEngine({ rules, volumeStore: new MemoryVolumeStore() });
+  let i = 0;
   let sink = 0;
-  // Fresh times each round keep the windows sliding as in live traffic.
-  const at = (i: number): MessageInput => ({ ...messages[i % m]!, time: 1_780_000_000_000 + i * 2 });
-  for (let i = 0; i < 100_000; i++) sink += engine.check(at(i)).score;
-  const t = throughput(n, (i) => {
-    sink += engine.check(at(100_000 + i)).score;
-  });
-  const lat = latencies(50_000, (i) => {
-    sink += engine.check(at(100_000 + n + i)).score;
-  });
-  if (sink === 0.5) console.log('');
-  return { perSecond: t.perSecond, p50: lat.p50, p99: lat.p99 };
+  // Fresh times keep the windows sliding as in live traffic.
+  const next = (): MessageInput => ({ ...messages[i % m]!, time: 1_780_000_000_000 + 2 * i++ });
+  return {
+    round(count) {
+      const t = throughput(count, () => {
+        sink += engine.check(next()).score;
+      });
+      return t.perSecond + (sink === 0.5 ? 1 : 0);
+    },
+    latency(count) {
+      const lat = latencies(count, () => {
+        sink += engine.check(next()).score;
+      });
+      return { p50: lat.p50, p99: lat.p99 };
+    },
+  };
 }
 
-const without = run(withoutVolume);
-const withV = run(withVolume);
+// Rounds alternate between the two engines and the best round of each counts, so load from
+// other work on the machine hits both alike.
+const plain = runner(withoutVolume);
+const volume = runner(withVolume);
+plain.round(100_000);
+volume.round(100_000);
+let bestWithout = 0;
+let bestWith = 0;
+for (let r = 0; r < 5; r++) {
+  bestWithout = Math.max(bestWithout, plain.round(Math.ceil(n / 5)));
+  bestWith = Math.max(bestWith, volume.round(Math.ceil(n / 5)));
+}
+const without = { perSecond: bestWithout, ...plain.latency(50_000) };
+const withV = { perSecond: bestWith, ...volume.latency(50_000) };
 
 // Memory: 1,000,000 distinct senders, each to its own recipient, through the volume rules.
 const store = new MemoryVolumeStore();

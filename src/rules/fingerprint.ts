@@ -30,10 +30,14 @@ const HASHES = BANDS * ROWS;
 /** Words looked at: the head of a long text identifies it as well as the whole (bounded cost). */
 const MAX_WORDS = 400;
 
-/** FNV-1a, finalised with fmix32 so that every bit depends on every character. */
-function wordHash(s: string): number {
+/** FNV-1a, finalised with fmix32 so that every bit depends on every character; -1 for a word with a digit unless `digits`. */
+function wordHash(s: string, digits = false): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!digits && c >= 0x30 && c <= 0x39) return -1;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
   return fmix32(h >>> 0);
 }
 
@@ -46,7 +50,6 @@ function fmix32(x: number): number {
 }
 
 const SEEDS = Uint32Array.from({ length: HASHES }, (_, i) => fmix32(0x9e3779b9 * (i + 1)));
-const HAS_DIGIT = /\d/;
 const STOP_WORDS = new Set([
   'the', 'and', 'you', 'for', 'are', 'your', 'with', 'this', 'that', 'have', 'will', 'not', 'but',
   'was', 'our', 'has', 'its', 'they', 'them', 'from', 'just', 'can', 'all', 'what', 'when', 'there',
@@ -83,12 +86,12 @@ export function campaignKeys(words: readonly string[], links: ReadonlyArray<{ re
   const limit = Math.min(words.length, MAX_WORDS);
   for (let i = 0; i < limit; i++) {
     const w = words[i]!;
-    if (HAS_DIGIT.test(w)) {
+    const h = wordHash(w); // one pass: the hash, or -1 when the word has a digit
+    if (h < 0) {
       if (n === 0 || tokens[n - 1] !== HASH_OF_NUMBER) tokens[n++] = HASH_OF_NUMBER;
       continue;
     }
     if (w.length <= 2 || STOP_WORDS.has(w)) continue;
-    const h = wordHash(w);
     tokens[n++] = h;
     if (distinct < MIN_WORDS) {
       let seen = false;
@@ -97,7 +100,7 @@ export function campaignKeys(words: readonly string[], links: ReadonlyArray<{ re
     }
   }
   if (distinct < MIN_WORDS) return null;
-  for (let i = 0; i < links.length && n < tokens.length; i++) tokens[n++] = wordHash(`@${siteOf(links[i]!.host)}`);
+  for (let i = 0; i < links.length && n < tokens.length; i++) tokens[n++] = wordHash(`@${siteOf(links[i]!.host)}`, true);
   let m = 0;
   for (let i = 0; i < n; i++) {
     shingles[m++] = tokens[i]!;

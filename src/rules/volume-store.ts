@@ -91,105 +91,65 @@ interface Counter {
 }
 
 /**
- * Keys to dense slot numbers, with a least-recently-used list threaded through typed arrays:
- * O(1) touch and eviction (a Map's own order is no LRU: after many deletions V8 walks the
- * holes at its front on every `keys().next()`).
+ * Keys to dense slot numbers, at most `maxKeys`, the least recently used given up first as
+ * CLOCK approximates it: a touch sets the slot's bit, and when the table is full a hand sweeps
+ * the slots, clearing bits, and takes the first slot without one. A key touched often, such
+ * as a bulk sender's, always has its bit set and stays. O(1) amortised, one byte a slot, and a
+ * touch writes nothing but its own bit.
  */
 class SlotTable {
   private readonly slots = new Map<string, number>();
   private keyOf: string[] = [];
-  private prev = new Int32Array(0);
-  private next = new Int32Array(0);
-  private head = -1; // least recently used
-  private tail = -1; // most recently used
+  private referenced = new Uint8Array(0);
+  private hand = 0;
   private used = 0;
-  private readonly free: number[] = [];
-  capacity = 0;
 
   constructor(
     private readonly maxKeys: number,
-    /** Slots grew to `capacity`: grow the per-slot arrays too. */
+    /** Slots grew to this many: grow the per-slot arrays too. */
     private readonly onGrow: (capacity: number) => void,
-    /** A slot is about to be reused for another key. */
-    private readonly onEvict: (slot: number) => void,
   ) {}
 
   get size(): number {
     return this.slots.size;
   }
 
-  private unlink(slot: number): void {
-    const p = this.prev[slot]!;
-    const n = this.next[slot]!;
-    if (p >= 0) this.next[p] = n;
-    else this.head = n;
-    if (n >= 0) this.prev[n] = p;
-    else this.tail = p;
-  }
-
-  private append(slot: number): void {
-    this.prev[slot] = this.tail;
-    this.next[slot] = -1;
-    if (this.tail >= 0) this.next[this.tail] = slot;
-    else this.head = slot;
-    this.tail = slot;
-  }
-
   /** Whether the slot the last `touch` returned is new to its key. */
   fresh = false;
 
-  /** The key's slot, most recently used now (no allocation: `fresh` says if it is new). */
+  /** The key's slot (no allocation: `fresh` says whether it is new to the key). */
   touch(key: string): number {
     const found = this.slots.get(key);
     if (found !== undefined) {
-      if (found !== this.tail) {
-        this.unlink(found);
-        this.append(found);
-      }
+      this.referenced[found] = 1;
       this.fresh = false;
       return found;
     }
-    let slot: number;
-    if (this.slots.size >= this.maxKeys) {
-      slot = this.head;
-      this.evict(slot);
-    } else {
-      slot = this.allocate();
-    }
+    const slot = this.used < this.maxKeys ? this.allocate() : this.evict();
     this.slots.set(key, slot);
     this.keyOf[slot] = key;
-    this.append(slot);
+    this.referenced[slot] = 1;
     this.fresh = true;
     return slot;
   }
 
-  /** Give up the least recently used key other than `keep`; false when there is none. */
-  evictOldest(keep: number): boolean {
-    const slot = this.head === keep ? this.next[this.head]! : this.head;
-    if (slot < 0) return false;
-    this.evict(slot);
-    this.free.push(slot);
-    return true;
-  }
-
-  private evict(slot: number): void {
-    this.onEvict(slot);
+  private evict(): number {
+    while (this.referenced[this.hand] === 1) {
+      this.referenced[this.hand] = 0;
+      this.hand = (this.hand + 1) % this.used;
+    }
+    const slot = this.hand;
+    this.hand = (this.hand + 1) % this.used;
     this.slots.delete(this.keyOf[slot]!);
-    this.unlink(slot);
+    return slot;
   }
 
   private allocate(): number {
-    const reused = this.free.pop();
-    if (reused !== undefined) return reused;
-    if (this.used === this.capacity) {
-      const capacity = Math.min(this.maxKeys, Math.max(64, this.capacity * 2));
-      const prev = new Int32Array(capacity);
-      prev.set(this.prev);
-      const next = new Int32Array(capacity);
-      next.set(this.next);
-      this.prev = prev;
-      this.next = next;
-      this.capacity = capacity;
+    if (this.used === this.referenced.length) {
+      const capacity = Math.min(this.maxKeys, Math.max(64, this.used * 2));
+      const referenced = new Uint8Array(capacity);
+      referenced.set(this.referenced);
+      this.referenced = referenced;
       this.onGrow(capacity);
     }
     return this.used++;
@@ -223,7 +183,7 @@ class EventCounter implements Counter {
       this.counts = counts;
       this.heads = heads;
       this.generations = generations;
-    }, () => {});
+    });
   }
 
   get keys(): number {
