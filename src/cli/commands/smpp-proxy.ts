@@ -73,9 +73,9 @@ export function registerSmppProxyCommand(program: Command): void {
       .command('smpp-proxy')
       .summary('filter SMPP traffic between ESMEs and the SMSC')
       .description(
-        'An SMPP v3.4 filtering proxy. ESMEs bind to it as to an SMSC; it binds to the real SMSC\n' +
-          '(--upstream) and decides every submit_sm and mobile-originated deliver_sm before it goes\n' +
-          'on: deliver and tag are forwarded (the SMSC message id relayed), block is refused,\n' +
+        'An SMPP v3.4 filtering proxy. ESMEs bind to it as to an SMSC; it binds to the real SMSC ' +
+          '(--upstream) and decides every submit_sm and mobile-originated deliver_sm before it goes ' +
+          'on: deliver and tag are forwarded (the SMSC message id relayed), block is refused, ' +
           'quarantine is kept in the recipient spam box. Concatenated messages are judged whole.',
       )
       .requiredOption('-c, --config <file>', 'proxy config, YAML (accounts, upstream credentials, status codes)')

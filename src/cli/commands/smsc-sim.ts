@@ -56,7 +56,7 @@ export function registerSmscSimCommands(program: Command): void {
     .command('smsc-sim')
     .summary('run a simulated SMSC (for trying the SMPP proxy)')
     .description(
-      'A simulated SMSC: accepts any bind, answers every submit_sm with a fresh message id and\n' +
+      'A simulated SMSC: accepts any bind, answers every submit_sm with a fresh message id and ' +
         'prints what it received, one JSON line per message. Loopback by default.',
     )
     .option('-l, --listen <host:port>', 'where the proxy (or an ESME) connects', '127.0.0.1:2776')
@@ -99,9 +99,9 @@ export function registerSmscSimCommands(program: Command): void {
     .command('esme-send')
     .summary('send SMS through SMPP as an ESME (for trying the proxy)')
     .description(
-      'Bind to an SMPP server (the proxy, or smsc-sim directly) and send each text as a submit_sm,\n' +
-        'printing the answer: ESME_ROK with the message id, or the error status. Texts come from\n' +
-        'the arguments, or one per line from --file or stdin. Exit status 1 when any was refused.',
+      'Bind to an SMPP server (the proxy, or smsc-sim directly) and send each text as a submit_sm, ' +
+        'printing the answer: ESME_ROK with the message id, or the error status. Texts come from ' +
+        'the arguments, or one per line from stdin. Exit status 1 when any was refused.',
     )
     .argument('[text...]', 'message text (default: one message per line from stdin)')
     .option('-p, --proxy <host:port>', 'the SMPP server to bind to', '127.0.0.1:2775')
