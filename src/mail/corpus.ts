@@ -13,6 +13,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Label } from '../message/records.js';
 
 export const SPAM_ASSASSIN_GROUPS = ['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2'] as const;
@@ -125,3 +126,34 @@ export function writeMaildir(dir: string, messages: readonly CorpusMessage[]): v
   messages.forEach((m, i) => writeFileSync(join(dir, 'cur', `${String(i).padStart(6, '0')}.${m.group}:2,S`), m.raw));
 }
 
+
+/**
+ * Write the split as mbox files (train-spam, train-ham, test) into `dir`, for training a
+ * model with `spamgate train --spam … --ham …` and for benchmarks.
+ */
+export function writeSplitMboxes(dir: string, split: CorpusSplit = splitSpamAssassin()): Record<string, number> {
+  mkdirSync(dir, { recursive: true });
+  const files: Record<string, CorpusMessage[]> = {
+    'train-spam.mbox': split.train.filter((m) => m.label === 'spam'),
+    'train-ham.mbox': split.train.filter((m) => m.label === 'ham'),
+    'test.mbox': split.test,
+  };
+  const counts: Record<string, number> = {};
+  for (const [name, messages] of Object.entries(files)) {
+    writeMbox(join(dir, name), messages);
+    counts[name] = messages.length;
+  }
+  return counts;
+}
+
+// npx tsx src/mail/corpus.ts --write-split DIR
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const i = process.argv.indexOf('--write-split');
+  const dir = i >= 0 ? process.argv[i + 1] : undefined;
+  if (!dir) {
+    console.error('usage: npx tsx src/mail/corpus.ts --write-split DIR');
+    process.exitCode = 2;
+  } else {
+    for (const [name, n] of Object.entries(writeSplitMboxes(dir))) console.log(`${join(dir, name)}: ${n} messages`);
+  }
+}

@@ -313,7 +313,9 @@ function parseSimple(raw: Buffer): MailParts | null {
   }
   let body = raw.subarray(end + sep);
   if (encoding === 'quoted-printable') body = decodeQuotedPrintable(body);
-  const content = (decoder ? decoder.decode(body) : body.toString('utf8')).replace(/\r?\n/g, '\n');
+  const decoded = decoder ? decoder.decode(body) : body.toString('utf8');
+  // Most stored mail has bare LFs: skip the copy of the whole body when there is no CR.
+  const content = decoded.indexOf('\r') < 0 ? decoded : decoded.replace(/\r\n/g, '\n');
   const subject = value('subject');
   const from = all('from');
   const replyTo = all('reply-to');
