@@ -72,7 +72,7 @@ interface SubscriberEntry {
 }
 
 /**
- * One bit per hashed subscriber number, at least 16 bits per subscriber: most messages go to
+ * One bit per hashed subscriber number, 8 to 16 bits per subscriber: most messages go to
  * numbers without rules, and a bit test on this small array (it stays in cache) answers them
  * without a lookup in a map of a million entries, which costs a cache miss or three. Removed
  * numbers keep their bit until the next rebuild; a set bit only means "look in the map".
@@ -82,12 +82,12 @@ class NumberFilter {
   private shift = 16;
 
   add(key: string, size: number, keys: () => Iterable<string>): void {
-    if (size * 16 <= 2 ** (32 - this.shift)) {
+    if (size * 8 <= 2 ** (32 - this.shift)) {
       this.set(key);
       return;
     }
     let log = 32 - this.shift;
-    while (2 ** log < size * 32) log++;
+    while (2 ** log < size * 16) log++;
     this.shift = 32 - log;
     this.bits = new Int32Array(2 ** (log - 5));
     for (const k of keys()) this.set(k);

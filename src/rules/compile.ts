@@ -231,19 +231,26 @@ export class CompiledRuleSet {
 
     const hits: RuleHit[] = [];
     const always = this.alwaysEvaluate[message.channel === 'email' ? 1 : 0];
-    for (let k = 0; k < always.length; k++) {
-      const i = always[k]!;
-      const d = this.evaluateRule(i, ev);
-      if (d !== null) hits.push({ rule: this.rules[i]!, detail: d });
-    }
     // Each gated rule is a candidate at most once (only its gate leaf lists it); evaluateRule
-    // is memoised, so one already settled by a meta rule costs nothing more.
-    for (let k = 0; k < candidates.length; k++) {
-      const i = candidates[k]!;
+    // is memoised, so one already settled by a meta rule costs nothing more. Candidates are
+    // put in file order (insertion sort: a handful) and merged with the ungated rules, so hits
+    // come out in file order without sorting them.
+    for (let k = 1; k < candidates.length; k++) {
+      const v = candidates[k]!;
+      let j = k - 1;
+      while (j >= 0 && candidates[j]! > v) {
+        candidates[j + 1] = candidates[j]!;
+        j--;
+      }
+      candidates[j + 1] = v;
+    }
+    let a = 0;
+    let c = 0;
+    while (a < always.length || c < candidates.length) {
+      const i = c >= candidates.length || (a < always.length && always[a]! < candidates[c]!) ? always[a++]! : candidates[c++]!;
       const d = this.evaluateRule(i, ev);
       if (d !== null) hits.push({ rule: this.rules[i]!, detail: d });
     }
-    if (candidates.length > 0 && hits.length > 1) hits.sort((a, b) => a.rule.index - b.rule.index);
     return hits;
   }
 
