@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { SubscriberServiceImpl } from '../../service/service.js';
 import type { SpamBoxItem } from '../../service/types.js';
 import { CliError, EXIT_BAD_INPUT, runCommand } from '../common.js';
-import { addStoreFlags, count, operatorActor, print, withService, type StoreFlags } from './subscriber.js';
+import { addStoreFlags, count, operatorActor, print, printPage, withService, type StoreFlags } from './subscriber.js';
 
 const iso = (t: number): string => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -69,10 +69,7 @@ export function registerSpamBoxCommand(program: Command): void {
       runCommand((number: string, flags: StoreFlags & { limit: string; offset: string }) =>
         withService(flags, (svc) => {
           const page = svc.listSpamBox(number, { limit: count(flags.limit, '--limit'), offset: count(flags.offset, '--offset') });
-          print(flags, page, () => {
-            const lines = page.items.map((m) => `${String(m.id).padStart(5)}  ${iso(m.storedAt)}  ${m.from.padEnd(16)} ${oneLine(m.text, 60)}\n`);
-            return lines.join('') + `${page.items.length} of ${page.total} held message${page.total === 1 ? '' : 's'}\n`;
-          });
+          printPage(flags, page, (m) => `${String(m.id).padStart(5)}  ${iso(m.storedAt)}  ${m.from.padEnd(16)} ${oneLine(m.text, 60)}`, 'held message');
         }),
       ),
     );

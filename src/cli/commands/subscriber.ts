@@ -9,7 +9,7 @@ import { emptySubscriberRules, type QuietWindow, type SubscriberRules } from '..
 import { assertTimeZone } from '../../rules/time.js';
 import { parseQuietRange } from '../../service/commands.js';
 import { createSubscriberService, type SubscriberServiceImpl } from '../../service/service.js';
-import type { Actor, RuleList } from '../../service/types.js';
+import type { Actor, Page, RuleList } from '../../service/types.js';
 import { defaultDatabasePath } from '../../store/db.js';
 import { CliError, EXIT_BAD_INPUT, runCommand } from '../common.js';
 
@@ -62,6 +62,12 @@ export function withService<T>(flags: StoreFlags, body: (svc: SubscriberServiceI
 
 export function print(flags: { json?: boolean }, value: unknown, text: () => string): void {
   process.stdout.write(flags.json ? JSON.stringify(value) + '\n' : text());
+}
+
+/** A page as JSON, or one line per item and `N of TOTAL things`. */
+export function printPage<T>(flags: { json?: boolean }, page: Page<T>, line: (item: T) => string, noun: string): void {
+  const plural = page.total === 1 ? noun : noun.endsWith('y') ? noun.slice(0, -1) + 'ies' : noun + 's';
+  print(flags, page, () => page.items.map((item) => line(item) + '\n').join('') + `${page.items.length} of ${page.total} ${plural}\n`);
 }
 
 function describeRules(number: string, rules: SubscriberRules): string {
@@ -238,13 +244,15 @@ export function registerSubscriberCommand(program: Command): void {
         withService(flags, (svc) => {
           const page = svc.listSubscribers({ limit: count(flags.limit, '--limit'), offset: count(flags.offset, '--offset') });
           const items = page.items.map((n) => ({ subscriber: n, rules: svc.getRules(n)! }));
-          print(flags, { items, total: page.total }, () => {
-            const lines = items.map(({ subscriber, rules }) => {
+          printPage(
+            flags,
+            { items, total: page.total },
+            ({ subscriber, rules }) => {
               const n = rules.block.length + rules.allow.length + rules.keywords.length + rules.quiet.length;
-              return `${subscriber.padEnd(16)} ${String(n).padStart(3)} rule${n === 1 ? ' ' : 's'}${rules.enabled ? '' : '  (filtering off)'}\n`;
-            });
-            return lines.join('') + `${items.length} of ${page.total} subscriber${page.total === 1 ? '' : 's'}\n`;
-          });
+              return `${subscriber.padEnd(16)} ${String(n).padStart(3)} rule${n === 1 ? ' ' : 's'}${rules.enabled ? '' : '  (filtering off)'}`;
+            },
+            'subscriber',
+          );
         }),
       ),
     );
@@ -283,13 +291,15 @@ export function registerSubscriberCommand(program: Command): void {
       runCommand((number: string | undefined, flags: StoreFlags & { limit: string; offset: string }) =>
         withService(flags, (svc) => {
           const page = svc.auditTrail({ ...(number !== undefined ? { subscriber: number } : {}), limit: count(flags.limit, '--limit'), offset: count(flags.offset, '--offset') });
-          print(flags, page, () => {
-            const lines = page.items.map((a) => {
+          printPage(
+            flags,
+            page,
+            (a) => {
               const who = a.actor.kind === 'operator' ? `operator ${a.actor.name}` : `${a.actor.number} by ${a.actor.channel}`;
-              return `${new Date(a.at).toISOString()}  ${(a.subscriber ?? '-').padEnd(16)} ${a.action.padEnd(18)} ${who}${a.detail ? `  ${JSON.stringify(a.detail)}` : ''}\n`;
-            });
-            return lines.join('') + `${page.items.length} of ${page.total} entries\n`;
-          });
+              return `${new Date(a.at).toISOString()}  ${(a.subscriber ?? '-').padEnd(16)} ${a.action.padEnd(18)} ${who}${a.detail ? `  ${JSON.stringify(a.detail)}` : ''}`;
+            },
+            'entry',
+          );
         }),
       ),
     );
