@@ -55,9 +55,9 @@ export interface WatchRulesOptions {
   /** Rule files or folders, as given to `loadRuleSet`. */
   readonly paths: string | readonly string[];
   readonly logger?: ReloadLogger;
-  /** Called after a new set is swapped in (not for unchanged files). */
+  /** Called after a reload swaps in a new set (not for unchanged files, nor the load at start). */
   readonly onReload?: (result: ReloadSuccess) => void;
-  /** Called when a reload is refused; the running set stays. */
+  /** Called when a reload is refused; the running set stays (at start, the error is thrown instead). */
   readonly onError?: (result: ReloadFailure) => void;
   /** Quiet time after the last file event before reloading, ms (default 100). */
   readonly debounceMs?: number;
@@ -158,14 +158,14 @@ export function watchRules(options: WatchRulesOptions): RuleWatcher {
       const result: ReloadFailure = { ok: false, reason, problems, error: err };
       logger?.error({ reason, problems: problems.map(formatProblem) }, `rules not reloaded: ${problems.length} problem${problems.length === 1 ? '' : 's'}; the running rules stay`);
       for (const p of problems) logger?.error({ reason, file: p.file, line: p.line, column: p.column }, formatProblem(p));
-      options.onError?.(result);
+      if (reason !== 'start') options.onError?.(result); // at start the caller gets the error thrown
       return result;
     }
     engine.replaceRules(set);
     runningHash = snapshot.hash;
     const result: ReloadSuccess = { ok: true, changed: true, reason, rules: set.rules.length, files: snapshot.files.length, hash: snapshot.hash, set };
-    logger?.info({ reason, rules: set.rules.length, files: snapshot.files.length, hash: snapshot.hash.slice(0, 12) }, 'rules reloaded');
-    options.onReload?.(result);
+    logger?.info({ reason, rules: set.rules.length, files: snapshot.files.length, hash: snapshot.hash.slice(0, 12) }, reason === 'start' ? 'rules loaded' : 'rules reloaded');
+    if (reason !== 'start') options.onReload?.(result);
     return result;
   };
 
