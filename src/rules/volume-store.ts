@@ -261,7 +261,7 @@ class PairTable {
 
   constructor(capacity: number) {
     this.maxSets = Math.max(1, Math.ceil(capacity / WAYS));
-    this.sets = Math.min(this.maxSets, 1024);
+    this.sets = Math.min(this.maxSets, 64);
     this.hashes = new Float64Array(this.sets * WAYS);
     this.buckets = new Float64Array(this.sets * WAYS);
   }
