@@ -113,3 +113,24 @@ export function runCommand<A extends unknown[]>(body: (...args: A) => Promise<nu
     }
   };
 }
+
+/**
+ * Wait for SIGINT or SIGTERM, then run `stop` (a long-running server's graceful shutdown). A second
+ * signal during shutdown gets the default action: exit at once. A failing stop sets exit code 1.
+ */
+export function stopOnSignal(stop: () => Promise<void>, onSignal?: (signal: NodeJS.Signals) => void, onError?: (err: unknown) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const handler = (signal: NodeJS.Signals): void => {
+      onSignal?.(signal);
+      process.removeListener('SIGINT', handler);
+      process.removeListener('SIGTERM', handler);
+      stop().then(resolve, (err: unknown) => {
+        onError?.(err);
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+  });
+}

@@ -11,7 +11,7 @@ import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from '../../server/metrics.j
 import { createSubscriberService } from '../../service/index.js';
 import { ConfigReadError, loadProxyConfig, ProxyConfigError } from '../../smpp/config.js';
 import { SmppProxy } from '../../smpp/proxy.js';
-import { addEngineFlags, buildEngine, CliError, runCommand, type EngineFlags } from '../common.js';
+import { addEngineFlags, buildEngine, CliError, runCommand, stopOnSignal, type EngineFlags } from '../common.js';
 
 interface ProxyFlags extends EngineFlags {
   config: string;
@@ -96,20 +96,11 @@ export function registerSmppProxyCommand(program: Command): void {
         if (!LEVELS.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${LEVELS.join(', ')}, got '${flags.logLevel}'`);
         const logger = pino({ level: flags.logLevel, base: { service: 'spamgate-smpp' } });
         const running = await startProxy(flags, logger);
-        await new Promise<void>((resolve) => {
-          const onSignal = (signal: NodeJS.Signals): void => {
-            logger.info({ signal }, 'shutting down: refusing new submits, answering those in flight');
-            process.removeListener('SIGINT', onSignal);
-            process.removeListener('SIGTERM', onSignal);
-            running.stop().then(resolve, (err: unknown) => {
-              logger.error({ err }, 'shutdown failed');
-              process.exitCode = 1;
-              resolve();
-            });
-          };
-          process.on('SIGINT', onSignal);
-          process.on('SIGTERM', onSignal);
-        });
+        await stopOnSignal(
+          () => running.stop(),
+          (signal) => logger.info({ signal }, 'shutting down: refusing new submits, answering those in flight'),
+          (err) => logger.error({ err }, 'shutdown failed'),
+        );
       }),
     );
 }

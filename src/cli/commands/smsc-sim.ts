@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import smpp from 'smpp';
 import { concatUdh, encodeShortMessage, isGsm7 } from '../../smpp/codec.js';
 import { EsmeClient, SmscSimulator, type BindType } from '../../smpp/sim.js';
-import { CliError, EXIT_BAD_INPUT, runCommand } from '../common.js';
+import { CliError, EXIT_BAD_INPUT, runCommand, stopOnSignal } from '../common.js';
 import { parseHostPort } from './smpp-proxy.js';
 
 const STATUS_NAMES = new Map(Object.entries(smpp.errors).map(([name, code]) => [code, name]));
@@ -81,15 +81,9 @@ export function registerSmscSimCommands(program: Command): void {
             process.stdout.write(JSON.stringify({ messageId: m.messageId, from: m.source, to: m.destination, text: m.text, dataCoding: m.dataCoding, esmClass: m.esmClass, ...m.tlvs }) + '\n');
           }
         }, 100);
-        await new Promise<void>((resolve) => {
-          const stop = (): void => {
-            clearInterval(timer);
-            process.removeListener('SIGINT', stop);
-            process.removeListener('SIGTERM', stop);
-            sim.close().then(resolve, resolve);
-          };
-          process.on('SIGINT', stop);
-          process.on('SIGTERM', stop);
+        await stopOnSignal(() => {
+          clearInterval(timer);
+          return sim.close();
         });
         process.stderr.write(`smsc-sim: ${sim.received.length} message(s) accepted\n`);
       }),
