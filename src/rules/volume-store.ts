@@ -7,8 +7,8 @@
  * ZREMRANGEBYSCORE, ZCARD), kept as a local mirror that is flushed and refreshed in the
  * background so that a check never waits on the network.
  *
- * Memory is bounded whatever the traffic: each counter keeps at most `maxKeys` keys (least
- * recently used dropped first) in typed-array slabs, a distinct counter a table of
+ * Memory is bounded whatever the traffic: each counter keeps at most `maxKeys` keys (about the
+ * least recently used dropped first) in typed-array slabs, a distinct counter a table of
  * `maxMembers` (key, member) pairs as 53-bit hashes, and keys longer than 64 characters are
  * kept as a hash too.
  */
@@ -30,7 +30,7 @@ export interface VolumeStats {
   readonly counters: number;
   /** Keys held over all counters. */
   readonly keys: number;
-  /** Members held over all distinct counters. */
+  /** (key, member) pairs held over all distinct counters. */
   readonly members: number;
 }
 
@@ -57,7 +57,7 @@ export interface MemoryVolumeStoreOptions {
   readonly maxMembers?: number;
 }
 
-/** Buckets per window for event counts: an event stops counting between 15/16 and 16/16 of the window after it. */
+/** Time buckets per window: an event stops counting between 15/16 and 16/16 of the window after it. */
 export const BUCKETS = 16;
 const MAX_KEY_LENGTH = 64;
 
