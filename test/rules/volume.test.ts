@@ -216,7 +216,7 @@ describe('volume rules: campaigns of near-identical texts', () => {
 });
 
 describe('volume store: memory stays bounded', () => {
-  it('1,000,000 distinct senders keep at most maxKeys counters', () => {
+  it('1,000,000 distinct senders leave at most maxKeys keys', () => {
     const store = new MemoryVolumeStore({ maxKeys: 50_000 });
     const spec = { name: 'rate:sender:60000', windowMs: 60_000, cap: 0 };
     for (let i = 0; i < 1_000_000; i++) store.count(spec, `+44770${i}`, T0 + i);
@@ -274,7 +274,7 @@ describe('volume rules: bad values and examples', () => {
     ]);
   });
 
-  it('refuses examples on a volume rule with the reason, and rules test does not count them', () => {
+  it('refuses examples on a volume rule, saying why', () => {
     const got = problems('rules:\n  - id: BULK\n    description: bulk\n    score: 1\n    distinct_recipients: { min: 5, window: 1m }\n    examples:\n      match: ["hello"]\n');
     expect(got).toHaveLength(1);
     expect(got[0]).toMatch(/^bad\.yaml:7:7: .*rule BULK reads volume counters .* a single example cannot show/);
