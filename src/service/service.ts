@@ -16,7 +16,7 @@ import { compilePattern, PatternError } from '../rules/patterns.js';
 import { compileSubscriber, SubscriberRuleError } from '../rules/subscriber.js';
 import { emptySubscriberRules, type QuietWindow, type SubscriberRules } from '../rules/subscriber-types.js';
 import { defaultDatabasePath } from '../store/db.js';
-import { serialiseRules, SqliteSubscriberStore, type AuditRecord, type SpamBoxSummary, type SubscriberRepository } from '../store/subscribers.js';
+import { CorruptRulesError, serialiseRules, SqliteSubscriberStore, type AuditRecord, type SpamBoxSummary, type SubscriberRepository } from '../store/subscribers.js';
 import { phraseWords } from '../text/analysis.js';
 import { gsmLength, SMS_SEPTETS, toGsm } from './gsm.js';
 import { DEFAULT_REPLIES, fitList, shown, toSms, type Replies } from './replies.js';
@@ -570,6 +570,15 @@ export class SubscriberServiceImpl implements SubscriberService {
     let changed = 0;
     for (const { subscriber, rules } of changes.changes) {
       const had = this.engine.getSubscriber(subscriber);
+      try {
+        if (rules !== undefined) serialiseRules(rules);
+      } catch (err) {
+        if (!(err instanceof CorruptRulesError)) throw err;
+        this.log.warn({ subscriber, err: err.message }, 'stored rules damaged: ignored');
+        this.engine.setSubscriber(subscriber, null);
+        changed++;
+        continue;
+      }
       if (rules === undefined) {
         if (had !== undefined) {
           this.engine.setSubscriber(subscriber, null);

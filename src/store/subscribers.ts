@@ -17,7 +17,8 @@
  */
 import { openDatabase, migrate, type Db, type Migration } from './db.js';
 import type { Verdict } from '../engine/types.js';
-import type { SubscriberRules } from '../rules/subscriber-types.js';
+import { SubscriberRuleError } from '../rules/subscriber.js';
+import type { QuietWindow, SubscriberRules } from '../rules/subscriber-types.js';
 import type { Actor, FeedbackLabel, Page, SpamBoxItem } from '../service/types.js';
 import type { AuditEntry, AuditRecord, ChangeSet, NewSpamBoxItem, SpamBoxSummary, StoredFeedback, SubscriberRepository } from './subscriber-repository.js';
 
@@ -122,16 +123,35 @@ function toItem(row: SpamBoxRow): SpamBoxItem {
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
+/** Stored rules that are not what this version wrote (edited by hand, damaged): named, never fatal to the engine. */
+export class CorruptRulesError extends SubscriberRuleError {
+  constructor(readonly subscriber: string, detail: string) {
+    super(`the stored rules of ${subscriber} are damaged (${detail}); set them again`, 'rules');
+    this.name = 'CorruptRulesError';
+  }
+}
+
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
 /** Rules as stored: only the fields of SubscriberRules, empty lists shared to save memory at a million subscribers. */
-export function parseStoredRules(json: string): SubscriberRules {
-  const r = JSON.parse(json) as Partial<SubscriberRules>;
-  return {
-    block: r.block && r.block.length > 0 ? r.block : EMPTY,
-    allow: r.allow && r.allow.length > 0 ? r.allow : EMPTY,
-    keywords: r.keywords && r.keywords.length > 0 ? r.keywords : EMPTY,
-    quiet: r.quiet && r.quiet.length > 0 ? r.quiet : EMPTY,
-    enabled: r.enabled !== false,
+export function parseStoredRules(json: string, subscriber: string): SubscriberRules {
+  let r: Partial<Record<keyof SubscriberRules, unknown>>;
+  try {
+    r = JSON.parse(json) as typeof r;
+  } catch (err) {
+    throw new CorruptRulesError(subscriber, (err as Error).message);
+  }
+  if (r === null || typeof r !== 'object') throw new CorruptRulesError(subscriber, 'not an object');
+  const list = (name: 'block' | 'allow' | 'keywords'): readonly string[] => {
+    const v = r[name] ?? [];
+    if (!isStringList(v)) throw new CorruptRulesError(subscriber, `${name} is not a list of strings`);
+    return v.length > 0 ? v : EMPTY;
   };
+  const quiet = r.quiet ?? [];
+  if (!Array.isArray(quiet) || !quiet.every((q: { from?: unknown; to?: unknown }) => q !== null && typeof q === 'object' && typeof q.from === 'string' && typeof q.to === 'string')) {
+    throw new CorruptRulesError(subscriber, 'quiet is not a list of windows');
+  }
+  return { block: list('block'), allow: list('allow'), keywords: list('keywords'), quiet: quiet.length > 0 ? (quiet as QuietWindow[]) : EMPTY, enabled: r.enabled !== false };
 }
 
 /**
@@ -142,13 +162,17 @@ class StoredRules implements SubscriberRules {
   private json: string;
   private parsed: SubscriberRules | undefined;
 
-  constructor(json: string) {
+  constructor(
+    private readonly subscriber: string,
+    json: string,
+  ) {
     this.json = json;
   }
 
+  /** Throws CorruptRulesError, a SubscriberRuleError: the engine then ignores this subscriber's rules. */
   private get value(): SubscriberRules {
     if (this.parsed === undefined) {
-      this.parsed = parseStoredRules(this.json);
+      this.parsed = parseStoredRules(this.json, this.subscriber);
       this.json = '';
     }
     return this.parsed;
@@ -256,14 +280,14 @@ export class SqliteSubscriberStore implements SubscriberRepository {
     return this.db.transaction(() => {
       const seq = this.currentSeq();
       const rows = this.db.prepare('SELECT number, rules FROM subscribers').raw().iterate() as IterableIterator<[string, string]>;
-      for (const [number, rules] of rows) each(number, new StoredRules(rules));
+      for (const [number, rules] of rows) each(number, new StoredRules(number, rules));
       return seq;
     })();
   }
 
   getRules(subscriber: string): SubscriberRules | undefined {
     const row = this.s.getRules.get(subscriber);
-    return row ? parseStoredRules(row.rules) : undefined;
+    return row ? parseStoredRules(row.rules, subscriber) : undefined;
   }
 
   private writeAudit(entry: AuditEntry): void {
@@ -291,7 +315,7 @@ export class SqliteSubscriberStore implements SubscriberRepository {
     return this.db
       .transaction(() => {
         const row = this.s.getRules.get(subscriber);
-        const next = update(row ? parseStoredRules(row.rules) : undefined);
+        const next = update(row ? parseStoredRules(row.rules, subscriber) : undefined);
         if (next === undefined) return undefined;
         this.s.putRules.run(subscriber, serialiseRules(next.rules), next.audit.at, next.audit.at);
         this.writeAudit(next.audit);
@@ -344,7 +368,7 @@ export class SqliteSubscriberStore implements SubscriberRepository {
       // A subscriber changed several times counts once, with the rules they have now.
       const latest = new Map<string, string | null>();
       for (const r of rows) latest.set(r.subscriber, r.rules);
-      const changes = [...latest].map(([subscriber, rules]) => ({ subscriber, rules: rules === null ? undefined : parseStoredRules(rules) }));
+      const changes = [...latest].map(([subscriber, rules]) => ({ subscriber, rules: rules === null ? undefined : new StoredRules(subscriber, rules) }));
       return { kind: 'changes', seq: rows.length > 0 ? rows[rows.length - 1]!.seq : seq, changes, more: rows.length === limit };
     })();
   }

@@ -293,6 +293,32 @@ describe('other processes', () => {
     expect(() => service({ dir })).toThrow(/schema version 99, newer than this spamgate understands/);
   });
 
+  it('damaged stored rules are ignored by the engine and named on read, never fatal', () => {
+    const dir = tmp();
+    const first = service({ dir });
+    first.setRules(ALICE, blockPremium, operator);
+    first.setRules(BOB, blockPremium, operator);
+    first.close();
+    const db = new Database(first.dbPath);
+    db.prepare('UPDATE subscribers SET rules = ? WHERE number = ?').run('{"block": "0900*"', ALICE);
+    db.close();
+    const svc = service({ dir });
+    expect(svc.process(held(ALICE, 1)).outcome).toBe('deliver');
+    expect(svc.process(held(BOB, 1)).outcome).toBe('quarantined');
+    expect(() => svc.getRules(ALICE)).toThrow(`the stored rules of ${ALICE} are damaged`);
+    // Setting them again repairs them.
+    svc.setRules(ALICE, blockPremium, operator);
+    expect(svc.process(held(ALICE, 2)).outcome).toBe('quarantined');
+    // Damage written by another process arrives through refresh as "no rules".
+    const raw = new Database(first.dbPath);
+    raw.prepare('UPDATE subscribers SET rules = ? WHERE number = ?').run('{"block": [1]}', BOB);
+    raw.prepare("INSERT INTO subscriber_changes (subscriber, at) VALUES (?, 0)").run(BOB);
+    raw.close();
+    expect(svc.refresh()).toBe(1);
+    expect(svc.process(held(BOB, 2)).outcome).toBe('deliver');
+    svc.close();
+  });
+
   it("synchronous: 'full' makes every commit wait for fsync (the default NORMAL survives a crash, not a power loss)", () => {
     const full = service({ synchronous: 'full' });
     expect((full.store as SqliteSubscriberStore).db.pragma('synchronous', { simple: true })).toBe(2);
