@@ -21,9 +21,9 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import type { MessageInput } from '../message/types.js';
-import type { ProcessResult } from '../service/types.js';
+import type { CommandResult, ProcessResult } from '../service/types.js';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram } from '../server/metrics.js';
-import { decodeShortMessage, type ConcatInfo } from './codec.js';
+import { decodeShortMessage, encodeShortMessage, isGsm7, type ConcatInfo } from './codec.js';
 import { isMultipart, Reassembler, type SegmentSet } from './concat.js';
 import type { EsmeAccount, ProxyConfig } from './config.js';
 import { Upstream, type UpstreamState } from './upstream.js';
@@ -205,7 +205,7 @@ export class SmppProxy {
   private nextSessionId = 1;
   private closing: Promise<void> | undefined;
   private readonly esmeResponseTimeoutMs: number;
-  private readonly quarantineIds = { next: 1 };
+  private readonly proxyIds = { next: 1 };
 
   constructor(private readonly options: ProxyOptions) {
     const { config } = options;
@@ -545,12 +545,18 @@ export class SmppProxy {
       else for (const p of live) this.answerMt(p, ESME.ESME_RSYSERR, 'filter_error', started);
       return;
     }
+    if (result.command) {
+      const id = `SGC${this.proxyIds.next++}`;
+      live.forEach((p, i) => this.answerMt(p, ESME.ESME_ROK, 'command', started, live.length > 1 ? `${id}-${i + 1}` : id));
+      this.sendCommandReplies(msg.to, msg.from, result.command);
+      return;
+    }
     switch (result.outcome) {
       case 'deliver':
         this.forwardMt(live, result.verdict.action === 'tag' ? result : undefined, started, result.verdict.action === 'tag' ? 'tagged' : 'forwarded');
         return;
       case 'quarantined': {
-        const base = result.spamBoxId !== undefined ? `SGQ${result.spamBoxId}` : `SGQX${this.quarantineIds.next++}`;
+        const base = result.spamBoxId !== undefined ? `SGQ${result.spamBoxId}` : `SGQX${this.proxyIds.next++}`;
         live.forEach((p, i) => {
           if (actions.quarantineStatus === 0) this.answerMt(p, ESME.ESME_ROK, 'quarantined', started, live.length > 1 ? `${base}-${i + 1}` : base);
           else this.answerMt(p, actions.quarantineStatus, 'quarantined', started);
@@ -673,7 +679,12 @@ export class SmppProxy {
       }
       return;
     }
-    if (result.outcome === 'deliver') {
+    if (result.command) {
+      // A command to the service number (X.1242 §9): executed by the service, consumed here.
+      for (const p of parts) this.answerSmsc(p.smscSeq, p.generation, ESME.ESME_ROK);
+      count('command');
+      this.sendCommandReplies(msg.to, msg.from, result.command);
+    } else if (result.outcome === 'deliver') {
       for (const p of parts) this.relayToEsme(owner, p, result.verdict.action === 'tag' ? 'tagged' : 'forwarded', started);
     } else if (result.outcome === 'quarantined') {
       for (const p of parts) this.answerSmsc(p.smscSeq, p.generation, ESME.ESME_ROK);
@@ -681,6 +692,32 @@ export class SmppProxy {
     } else {
       for (const p of parts) this.answerSmsc(p.smscSeq, p.generation, this.options.config.actions.moBlockStatus);
       count('blocked');
+    }
+  }
+
+  /**
+   * The answer to a subscriber's command, then the messages it released, as submit_sm to the
+   * subscriber through the SMSC. Best effort: the command itself is already done and stored; a
+   * reply the SMSC refuses or a link that is down is logged and counted, not retried.
+   */
+  private sendCommandReplies(serviceNumber: string, subscriber: string, command: CommandResult): void {
+    const messages = [{ from: serviceNumber, text: command.reply }, ...command.deliver.map((item) => ({ from: item.from, text: item.text }))];
+    for (const m of messages) {
+      const gsm = isGsm7(m.text);
+      const body = encodeShortMessage(m.text, gsm ? 0x00 : 0x08);
+      // Longer than one SMS: message_payload (SMPP v3.4 §5.3.2.32) rather than splitting here.
+      const text = body.length <= 254 ? { short_message: body } : { short_message: Buffer.alloc(0), message_payload: body };
+      const pdu = encodePdu('submit_sm', { sequence_number: 1, source_addr: m.from, destination_addr: subscriber, data_coding: gsm ? 0x00 : 0x08, ...text });
+      const sent = this.upstream.request(pdu, (resp) => {
+        if (!resp || resp.status !== 0) {
+          this.countOut('mt', 'command_reply_failed');
+          this.log.warn({ to: subscriber, status: resp?.status }, 'the SMSC did not take a reply to a subscriber command');
+        } else this.countOut('mt', 'command_reply');
+      });
+      if (!sent) {
+        this.countOut('mt', 'command_reply_failed');
+        this.log.warn({ to: subscriber }, 'SMSC link down: reply to a subscriber command not sent');
+      }
     }
   }
 

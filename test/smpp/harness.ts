@@ -71,6 +71,8 @@ export interface StackOptions {
   readonly sim?: SmscSimOptions;
   /** Wrap the service, e.g. to make it throw. */
   readonly filter?: (service: SubscriberService) => MessageFilter;
+  /** Messages to this number are subscriber commands. */
+  readonly serviceNumber?: string;
 }
 
 export async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -85,7 +87,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'spamgate-smpp-'));
   writeFileSync(join(dir, 'rules.yaml'), options.rules ?? TEST_RULES);
   const engine = createEngine({ rules: loadRuleSet(join(dir, 'rules.yaml')) });
-  const service = createSubscriberService({ engine, dbPath: join(dir, 'spamgate.db'), modelPath: false, logger: pino({ level: 'silent' }) });
+  const service = createSubscriberService({
+    engine,
+    dbPath: join(dir, 'spamgate.db'),
+    modelPath: false,
+    logger: pino({ level: 'silent' }),
+    ...(options.serviceNumber ? { serviceNumber: options.serviceNumber } : {}),
+  });
   const sim = new SmscSimulator(options.sim);
   await sim.start();
   const config = parseProxyConfig(options.config ?? DEFAULT_CONFIG, 'test-config.yaml');

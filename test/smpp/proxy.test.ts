@@ -288,6 +288,20 @@ describe('SMPP proxy: mobile-originated messages and receipts', () => {
     expect(esme.delivered).toHaveLength(0);
   });
 
+  it('executes a subscriber command sent to the service number, replies through the SMSC, and applies it', async () => {
+    stack = await startStack({ serviceNumber: '88000' });
+    const esme = await stack.esme();
+    await waitFor('the simulator to see the proxy', () => stack!.sim.boundSessions > 0);
+    const status = await stack.sim.deliver({ source_addr: RECIPIENT, destination_addr: '88000', data_coding: 0, short_message: 'BLOCK +447700900999' });
+    expect(status).toBe(0);
+    await waitFor('the reply', () => stack!.sim.received.length === 1);
+    expect(stack.sim.received[0]).toMatchObject({ source: '88000', destination: RECIPIENT });
+    expect(stack.sim.received[0]!.text).toMatch(/447700900999/);
+    expect(esme.delivered).toHaveLength(0);
+    const held = await esme.submit(gsmSubmit('+447700900999', RECIPIENT, 'hello again'));
+    expect(held.messageId).toMatch(/^SGQ/);
+  });
+
   it('asks the SMSC to retry (ESME_RX_T_APPN) when no receiver is bound for the address', async () => {
     stack = await startStack();
     await stack.esme({ bindType: 'transmitter' });
