@@ -7,8 +7,10 @@
  *   (b) single checks paced at a fixed rate (open loop) for a fixed count → p50/p99/max latency,
  *       measured from when each request was due, so a stall counts against every request it delays
  *
- * Each phase runs --runs times (default 3) and the median run is reported. Baseline in the
- * same run: engine.check on the same messages in this process, one core, no HTTP and no store.
+ * Each phase runs --runs times (default 3) and the median run is reported. Baselines in the
+ * same run: engine.check on the same messages in this process (one core, no HTTP, no store) for
+ * throughput, and a bare node:http server answering a constant, paced the same way, for latency:
+ * on a shared machine the tail belongs to whoever gets descheduled, and the bare server shows it.
  *
  *   npx tsx bench/http.ts [--runs 3] [--batch 100] [--connections 4] [--requests 400]
  *                         [--rate 2000] [--count 10000] [--log-level info] [--json]
@@ -24,6 +26,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createEngine } from '../src/engine/engine.js';
 import type { MessageInput } from '../src/message/types.js';
+import { parsePrometheusText } from '../src/server/metrics.js';
 import { arg, fmt, prng, repoRoot, uciCorpus } from './lib/measure.js';
 
 const runs = Number(arg('runs') ?? 3);
@@ -62,15 +65,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startServer(dir: string): Promise<{ child: ChildProcess; port: number; log: string }> {
-  const log = join(dir, 'server.log');
+type Server = { child: ChildProcess; port: number };
+
+/** Spawn a server on a free port and wait until it answers GET /healthz. */
+async function spawnServer(args: (port: number) => string[], env: NodeJS.ProcessEnv, log: string): Promise<Server> {
   const port = await freePort();
   const out = openSync(log, 'w');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repoRoot(), 'src', 'cli', 'main.ts'), 'serve', '--port', String(port), '--db', join(dir, 'spamgate.db'), '--log-level', logLevel, '--max-batch', String(Math.max(1000, batchSize))],
-    { cwd: repoRoot(), env: { ...process.env, SPAMGATE_HOME: dir, SPAMGATE_OPERATOR_TOKEN: TOKEN }, stdio: ['ignore', out, 'inherit'] },
-  );
+  const child = spawn(process.execPath, args(port), { cwd: repoRoot(), env, stdio: ['ignore', out, 'inherit'] });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}; log: ${readFileSync(log, 'utf8').slice(-2000)}`);
@@ -82,11 +83,62 @@ async function startServer(dir: string): Promise<{ child: ChildProcess; port: nu
       req.on('error', () => resolve(false));
       req.end();
     });
-    if (up) return { child, port, log };
+    if (up) return { child, port };
     await new Promise((r) => setTimeout(r, 200));
   }
   child.kill('SIGKILL');
   throw new Error('server did not start within 60 s');
+}
+
+function startSpamgate(dir: string): Promise<Server> {
+  const main = join(repoRoot(), 'src', 'cli', 'main.ts');
+  return spawnServer(
+    (port) => ['--import', 'tsx', main, 'serve', '--port', String(port), '--db', join(dir, 'spamgate.db'), '--log-level', logLevel, '--max-batch', String(Math.max(1000, batchSize))],
+    { ...process.env, SPAMGATE_HOME: dir, SPAMGATE_OPERATOR_TOKEN: TOKEN },
+    join(dir, 'server.log'),
+  );
+}
+
+/**
+ * The latency baseline: a bare node:http server that reads the body and answers a constant JSON,
+ * in its own process like spamgate's. What it cannot do in time, the machine could not.
+ */
+const BARE_SERVER = `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => { s.writeHead(200, { 'content-type': 'application/json' }); s.end('{"action":"deliver"}'); }); }).listen(Number(process.argv[1]), '127.0.0.1');`;
+
+function startBare(dir: string): Promise<Server> {
+  return spawnServer((port) => ['-e', BARE_SERVER, String(port)], process.env, join(dir, 'bare.log'));
+}
+
+async function stopServer(server: Server): Promise<void> {
+  server.child.kill('SIGTERM');
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      server.child.kill('SIGKILL');
+      resolve();
+    }, 15_000);
+    server.child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+/** Share of /v1/check requests the server itself took more than 5 ms over (its own histogram). */
+async function serverSideOver5ms(port: number): Promise<{ share: number; count: number }> {
+  const agent = new Agent({ keepAlive: false });
+  const res = await new Promise<string>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/metrics', agent, headers: { authorization: `Bearer ${TOKEN}` } }, (r) => {
+      let text = '';
+      r.on('data', (c: Buffer) => (text += c.toString()));
+      r.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const samples = parsePrometheusText(res).samples.filter((x) => x.labels['route'] === '/v1/check');
+  const count = samples.find((x) => x.name === 'spamgate_http_request_duration_seconds_count')?.value ?? 0;
+  const under = samples.find((x) => x.name === 'spamgate_http_request_duration_seconds_bucket' && x.labels['le'] === '0.005')?.value ?? 0;
+  return { share: count ? (count - under) / count : 0, count };
 }
 
 function post(agent: Agent, port: number, method: string, path: string, body: string): Promise<{ status: number; text: string }> {
@@ -227,7 +279,8 @@ function load(): string {
 const loadBefore = load();
 const baselineBefore = baseline();
 const dir = mkdtempSync(join(tmpdir(), 'spamgate-bench-http-'));
-const server = await startServer(dir);
+const server = await startSpamgate(dir);
+const bare = await startBare(dir);
 try {
   const seedAgent = new Agent({ keepAlive: true, maxSockets: 1 });
   await seedSubscribers(seedAgent, server.port);
@@ -235,25 +288,40 @@ try {
   // Warm up both paths (JIT, SQLite pages, connections).
   await batchPhase(server.port, Math.min(50, batchRequests));
   await pacedPhase(server.port, Math.min(2000, count), rate);
+  await pacedPhase(bare.port, Math.min(2000, count), rate);
 
   const batches = [];
   const paced = [];
+  const bares = [];
   for (let r = 0; r < runs; r++) {
     batches.push(await batchPhase(server.port, batchRequests));
     paced.push(await pacedPhase(server.port, count, rate));
+    bares.push(await pacedPhase(bare.port, count, rate));
   }
+  const inside = await serverSideOver5ms(server.port);
   // The machine is shared: the baseline before and after brackets how busy it was.
   const inProcess = (baselineBefore + baseline()) / 2;
   const loadAfter = load();
   const b = median(batches, (x) => x.checksPerSecond);
   const p = median(paced, (x) => x.p99);
+  const q = median(bares, (x) => x.p99);
+  const latencyRow = (x: PacedResult) => ({ p50: +x.p50.toFixed(3), p99: +x.p99.toFixed(3), max: +x.max.toFixed(2), sentP50: +x.sentP50.toFixed(3), sentP99: +x.sentP99.toFixed(3), lagP99: +x.lagP99.toFixed(3) });
   const result = {
     batch: { batchSize, connections, requests: batchRequests, runs: batches.map((x) => Math.round(x.checksPerSecond)), medianChecksPerSecond: Math.round(b.checksPerSecond), medianRequestsPerSecond: Math.round(b.requestsPerSecond) },
-    single: { rate, count, runs: paced.map((x) => ({ p50: +x.p50.toFixed(3), p99: +x.p99.toFixed(3), max: +x.max.toFixed(2), sentP50: +x.sentP50.toFixed(3), sentP99: +x.sentP99.toFixed(3), lagP99: +x.lagP99.toFixed(3) })), median: { p50ms: +p.p50.toFixed(3), p99ms: +p.p99.toFixed(3), p999ms: +p.p999.toFixed(3), maxMs: +p.max.toFixed(2), achievedPerSecond: Math.round(p.achieved) } },
+    single: {
+      rate,
+      count,
+      runs: paced.map(latencyRow),
+      median: { p50ms: +p.p50.toFixed(3), p99ms: +p.p99.toFixed(3), p999ms: +p.p999.toFixed(3), maxMs: +p.max.toFixed(2), achievedPerSecond: Math.round(p.achieved) },
+      serverSideOver5msShare: +inside.share.toFixed(5),
+    },
+    bareNodeServer: { runs: bares.map(latencyRow), median: { p50ms: +q.p50.toFixed(3), p99ms: +q.p99.toFixed(3) } },
     baseline: { inProcessChecksPerSecond: Math.round(inProcess), httpBatchRatio: +(b.checksPerSecond / inProcess).toFixed(2) },
     logLevel,
     loadAverage: { before: loadBefore, after: loadAfter },
   };
+  const line = (x: PacedResult): string =>
+    `  run: from due p50 ${x.p50.toFixed(3)} ms, p99 ${x.p99.toFixed(3)} ms, max ${x.max.toFixed(2)} ms | from send p50 ${x.sentP50.toFixed(3)} ms, p99 ${x.sentP99.toFixed(3)} ms | client timer lag p99 ${x.lagP99.toFixed(3)} ms | ${fmt(x.achieved)}/s`;
   if (json) {
     console.log(JSON.stringify(result, null, 2));
   } else {
@@ -262,25 +330,15 @@ try {
     console.log(`  median: ${fmt(b.checksPerSecond)} checks/s (${fmt(b.requestsPerSecond)} requests/s); target >= 20,000`);
     console.log(`  baseline: engine.check in this process, no HTTP and no store, ${fmt(inProcess)} checks/s (mean of before and after); HTTP batch = ${(b.checksPerSecond / inProcess).toFixed(2)}x of it`);
     console.log(`single checks: paced at ${fmt(rate)}/s, ${fmt(count)} requests x ${runs} runs (latency from when each was due)`);
-    for (const x of paced) {
-      console.log(
-        `  run: from due p50 ${x.p50.toFixed(3)} ms, p99 ${x.p99.toFixed(3)} ms, max ${x.max.toFixed(2)} ms | from send p50 ${x.sentP50.toFixed(3)} ms, p99 ${x.sentP99.toFixed(3)} ms | client timer lag p99 ${x.lagP99.toFixed(3)} ms | ${fmt(x.achieved)}/s`,
-      );
-    }
+    for (const x of paced) console.log(line(x));
     console.log(`  median run: from due p50 ${p.p50.toFixed(3)} ms, p99 ${p.p99.toFixed(3)} ms, p99.9 ${p.p999.toFixed(3)} ms; from send p99 ${p.sentP99.toFixed(3)} ms; target p99 < 5 ms`);
+    console.log(`  inside the server (its histogram, all runs): ${(inside.share * 100).toFixed(2)}% of ${fmt(inside.count)} check requests took over 5 ms`);
+    console.log(`baseline: a bare node:http server answering a constant, same client and pacing`);
+    for (const x of bares) console.log(line(x));
+    console.log(`  median run: from due p50 ${q.p50.toFixed(3)} ms, p99 ${q.p99.toFixed(3)} ms; spamgate p99 = ${(p.p99 / q.p99).toFixed(2)}x of it`);
     console.log(`server log level: ${logLevel}; 1-minute load average ${loadBefore} before, ${loadAfter} after (${os.cpus().length} cores)`);
   }
 } finally {
-  server.child.kill('SIGTERM');
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(() => {
-      server.child.kill('SIGKILL');
-      resolve();
-    }, 15_000);
-    server.child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
+  await Promise.all([stopServer(server), stopServer(bare)]);
   rmSync(dir, { recursive: true, force: true });
 }
