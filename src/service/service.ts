@@ -92,6 +92,12 @@ function paging(options: { readonly limit?: number; readonly offset?: number } |
 
 const LISTS: readonly RuleList[] = ['block', 'allow', 'keywords'];
 
+/** A whole-number option, at least `min`; a RangeError naming it otherwise. */
+function positive(value: number, name: string, min = 1): number {
+  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be a whole number of at least ${min}, not ${String(value)}`);
+  return value;
+}
+
 function actorLog(actor: Actor): Record<string, string> {
   return actor.kind === 'operator' ? { actor: 'operator', operator: actor.name } : { actor: 'subscriber', channel: actor.channel };
 }
@@ -146,12 +152,12 @@ export class SubscriberServiceImpl implements SubscriberService {
     this.log = options.logger ?? pino({ level: 'silent' });
     this.replies = { ...DEFAULT_REPLIES, ...options.replies };
     this.retentionMs = (options.retentionDays ?? 30) * DAY;
-    this.capacity = Math.max(1, Math.floor(options.spamBoxCapacity ?? 1000));
+    this.capacity = positive(options.spamBoxCapacity ?? 1000, 'spamBoxCapacity');
     this.logText = options.logText ?? false;
-    this.rate = { perHour: options.feedbackRate?.perHour ?? 20, perDay: options.feedbackRate?.perDay ?? 100 };
+    this.rate = { perHour: positive(options.feedbackRate?.perHour ?? 20, 'feedbackRate.perHour', 0), perDay: positive(options.feedbackRate?.perDay ?? 100, 'feedbackRate.perDay', 0) };
     this.now = options.now ?? Date.now;
-    this.rememberDelivered = options.rememberDelivered ?? 100_000;
-    this.refreshBatch = Math.max(1, Math.floor(options.refreshBatch ?? 20_000));
+    this.rememberDelivered = positive(options.rememberDelivered ?? 100_000, 'rememberDelivered', 0);
+    this.refreshBatch = positive(options.refreshBatch ?? 20_000, 'refreshBatch');
     this.attachModel = options.attachModel ?? true;
     this.loaded = options.loadSubscribers ?? true;
     if (options.retentionDays !== undefined && !(options.retentionDays > 0)) throw new RangeError('retentionDays must be a positive number of days');

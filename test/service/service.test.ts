@@ -293,6 +293,13 @@ describe('other processes', () => {
     expect(() => service({ dir })).toThrow(/schema version 99, newer than this spamgate understands/);
   });
 
+  it('refuses nonsense options by name', () => {
+    expect(() => service({ spamBoxCapacity: 0 })).toThrow('spamBoxCapacity must be a whole number of at least 1, not 0');
+    expect(() => service({ feedbackRate: { perHour: Number.NaN } })).toThrow(/feedbackRate.perHour/);
+    expect(() => service({ retentionDays: -1 })).toThrow(/retentionDays/);
+    expect(() => service({ serviceNumber: 'SERVICE' })).toThrow(/not a subscriber number/);
+  });
+
   it('damaged stored rules are ignored by the engine and named on read, never fatal', () => {
     const dir = tmp();
     const first = service({ dir });
