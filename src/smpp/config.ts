@@ -77,8 +77,8 @@ const ESME_RSUBMITFAIL = 0x45;
 const ESME_RX_P_APPN = 0x65;
 const ESME_RTHROTTLED = 0x58;
 
-function cstring(field: Field, max: number): string {
-  const v = field.text();
+function cstring(field: Field, max: number, allowEmpty = false): string {
+  const v = allowEmpty && field.value === '' ? '' : field.text();
   if (v.length > max) field.fail(`at most ${max} characters (SMPP C-Octet String), got ${v.length}`);
   if (!/^[\x20-\x7e]*$/.test(v)) field.fail('printable ASCII only');
   return v;
@@ -132,7 +132,7 @@ export function parseProxyConfig(text: string, file: string): ProxyConfig {
     return {
       systemId: cstring(f.get('system_id') ?? field.fail("missing 'system_id'"), 15),
       password: cstring(f.get('password') ?? field.fail("missing 'password'"), 8),
-      systemType: f.get('system_type') ? cstring(f.get('system_type')!, 12) : '',
+      systemType: f.get('system_type') ? cstring(f.get('system_type')!, 12, true) : '',
       enquireLinkMs: seconds(f.get('enquire_link_seconds'), 30_000),
       responseTimeoutMs: seconds(f.get('response_timeout_seconds'), 30_000),
       reconnectInitialMs: seconds(f.get('reconnect_initial_seconds'), 500),

@@ -15,10 +15,10 @@ function problems(text: string): string[] {
 describe('SMPP proxy config', () => {
   it('reads a full config with defaults filled in', () => {
     const c = parseProxyConfig(
-      'upstream: { system_id: sg, password: pw, response_timeout_seconds: 2.5 }\nesmes:\n  - { system_id: shop, password: s3cret, window: 7, rate: 50, mo_addresses: ["87121", "+44*"] }\nactions: { block_status: 0x58, tag_tlv: 0x1401 }\n',
+      'upstream: { system_id: sg, password: pw, system_type: "", response_timeout_seconds: 2.5 }\nesmes:\n  - { system_id: shop, password: s3cret, window: 7, rate: 50, mo_addresses: ["87121", "+44*"] }\nactions: { block_status: 0x58, tag_tlv: 0x1401 }\n',
       'proxy.yaml',
     );
-    expect(c.upstream).toMatchObject({ systemId: 'sg', password: 'pw', responseTimeoutMs: 2500, enquireLinkMs: 30_000 });
+    expect(c.upstream).toMatchObject({ systemId: 'sg', password: 'pw', systemType: '', responseTimeoutMs: 2500, enquireLinkMs: 30_000 });
     expect(c.esmes[0]).toEqual({ systemId: 'shop', password: 's3cret', window: 7, rate: 50, maxBinds: 10, moAddresses: ['87121', '+44*'] });
     expect(c.actions).toMatchObject({ blockStatus: 0x58, quarantineStatus: 0, tagTlv: 0x1401, moBlockStatus: 0x65, upstreamDownStatus: 0x58 });
     expect(c.concat).toEqual({ timeoutMs: 30_000, maxPending: 10_000 });
