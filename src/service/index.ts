@@ -8,4 +8,5 @@ export { parseCommand, parseQuietRange, MAX_COMMAND_LENGTH, type Command, type C
 export { DEFAULT_REPLIES, toSms, type Replies } from './replies.js';
 export { gsmLength, toGsm, SMS_SEPTETS } from './gsm.js';
 export { SPAMBOX_PAGE, type LastDelivered } from './sms.js';
-export { SqliteSubscriberStore, type SubscriberRepository, type AuditEntry, type AuditRecord } from '../store/subscribers.js';
+export { SqliteSubscriberStore, CorruptRulesError, type SubscriberRepository, type AuditEntry, type AuditRecord } from '../store/subscribers.js';
+export { MemorySubscriberRepository } from '../store/memory-subscribers.js';
