@@ -3,20 +3,46 @@
  * SMSC acknowledged it and the ESME saw that id), held once in a spam box, or refused with an
  * error the ESME saw; nothing the ESME saw acknowledged is missing at the SMSC.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
 import smpp from 'smpp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SmscSimulator, type EsmeClient, type SubmitResult } from '../../src/smpp/sim.js';
-import { gsmSubmit, startStack, waitFor, type Stack } from './harness.js';
+import { createEngine } from '../../src/engine/engine.js';
+import { loadRuleSet } from '../../src/rules/load.js';
+import { createSubscriberService } from '../../src/service/index.js';
+import { EsmeClient, SmscSimulator, type SubmitResult } from '../../src/smpp/sim.js';
+import { DEFAULT_CONFIG, gsmSubmit, startStack, TEST_RULES, waitFor, type Stack } from './harness.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+
+/** `spamgate smpp-proxy` in a child process (so it can be killed), its port read from the startup log. */
+async function proxyProcess(dir: string, simPort: number): Promise<{ child: ChildProcess; port: number }> {
+  const args = ['--import', 'tsx', MAIN, 'smpp-proxy', '--config', join(dir, 'proxy.yaml'), '--upstream', `127.0.0.1:${simPort}`, '--listen', '127.0.0.1:0'];
+  const child = spawn(process.execPath, [...args, '--db', join(dir, 'sg.db'), '--rules', join(dir, 'rules.yaml'), '--no-watch', '--no-bayes'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(`the proxy process to bind upstream:\n${out}`, () => out.includes('bound to the SMSC') || child.exitCode !== null, 30_000);
+  const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(out);
+  if (!m) throw new Error(`proxy process did not start:\n${out}`);
+  return { child, port: Number(m[1]) };
+}
 
 const E = smpp.errors;
 let stack: Stack | undefined;
 let extraSim: SmscSimulator | undefined;
+const cleanups: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
   await stack?.stop();
   await extraSim?.close();
   stack = undefined;
   extraSim = undefined;
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 const N = 1000;
@@ -170,5 +196,59 @@ describe('SMPP proxy under faults', () => {
     const back = await esme.submit(gsmSubmit('+447700900001', RECIPIENT, 'after the re-bind'));
     expect(back.status).toBe(0);
     expect(extraSim.received.map((m) => [m.messageId, m.text])).toEqual([[back.messageId, 'after the re-bind']]);
+  });
+
+  it('the proxy killed (SIGKILL) mid-burst: every ESME_ROK is at the SMSC or in the spam box; what was unanswered is resent and counted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spamgate-smpp-crash-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'proxy.yaml'), DEFAULT_CONFIG);
+    writeFileSync(join(dir, 'rules.yaml'), TEST_RULES);
+    const sim = new SmscSimulator();
+    await sim.start();
+    cleanups.push(() => sim.close());
+    const first = await proxyProcess(dir, sim.port);
+    cleanups.push(() => void first.child.kill('SIGKILL'));
+    let esme = await EsmeClient.connect('127.0.0.1', first.port, { systemId: 'shop', password: 's3cret' });
+    cleanups.push(() => esme.destroy());
+    const all = Array.from({ length: N }, (_, i) => i);
+    let answered = 0;
+    const promises = pacedBurst(esme, all, 2).map((p) => p.then((r) => (answered++, r)));
+    await waitFor('300 answers', () => answered >= 300, 30_000);
+    first.child.kill('SIGKILL');
+    const t = tally(all, await Promise.all(promises));
+    await waitFor('the simulator to see the link die', () => sim.boundSessions === 0);
+
+    expect(t.delivered.size + t.quarantined.size + t.refused.size + t.unanswered.length).toBe(N);
+    expect(t.unanswered.length).toBeGreaterThan(0);
+    // Nothing acknowledged that was not forwarded or stored.
+    const simById = new Map(sim.received.map((m) => [m.messageId, m]));
+    for (const [i, id] of t.delivered) expect(simById.get(id)?.text).toBe(textOf(i));
+    const engine = createEngine({ rules: loadRuleSet(join(dir, 'rules.yaml')) });
+    const service = createSubscriberService({ engine, dbPath: join(dir, 'sg.db'), modelPath: false, logger: pino({ level: 'silent' }) });
+    const heldTexts = new Set(service.listSpamBox(RECIPIENT, { limit: 1000 }).items.map((h) => h.text));
+    service.close();
+    for (const [i] of t.quarantined) expect(heldTexts.has(textOf(i))).toBe(true);
+    // What died unanswered may have reached the SMSC or the spam box already: SMPP cannot say.
+    const atSmsc = new Set(sim.received.map((m) => m.text));
+    const forwardedUnanswered = t.unanswered.filter((i) => atSmsc.has(textOf(i)));
+    const storedUnanswered = t.unanswered.filter((i) => heldTexts.has(textOf(i)));
+
+    // A new proxy; the ESME resends what it never heard back about.
+    const second = await proxyProcess(dir, sim.port);
+    cleanups.push(() => void second.child.kill('SIGKILL'));
+    esme = await EsmeClient.connect('127.0.0.1', second.port, { systemId: 'shop', password: 's3cret' });
+    const retried = tally(t.unanswered, await Promise.all(burst(esme, t.unanswered)));
+    expect(retried.unanswered).toEqual([]);
+    const counts = simCounts(sim);
+    const duplicates = [...counts].filter(([, c]) => c > 1).map(([text]) => text);
+    // The only messages the SMSC has twice are those forwarded before the crash whose answer died with it.
+    expect(duplicates.sort()).toEqual(forwardedUnanswered.map(textOf).sort());
+    for (const c of counts.values()) expect(c).toBeLessThanOrEqual(2);
+    console.info(
+      `proxy SIGKILL after 300 of ${N} answers: delivered ${t.delivered.size}, held ${t.quarantined.size}, refused ${t.refused.size}, unanswered ${t.unanswered.length} ` +
+        `(of which already at the SMSC ${forwardedUnanswered.length}, already held ${storedUnanswered.length}); after resending: ${duplicates.length} duplicates at the SMSC, all of them among those`,
+    );
+    await esme.unbind();
+    second.child.kill('SIGTERM');
   });
 });
