@@ -6,15 +6,13 @@
  * CRM114 and others make).
  */
 
-/** FNV-1a over UTF-16 code units; never 0 (0 marks an empty slot). */
-export function tokenHash(token: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < token.length; i++) {
-    h ^= token.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h === 0 ? 1 : h | 0;
-}
+import { wordHash } from '../text/analysis.js';
+
+/**
+ * FNV-1a over UTF-16 code units; never 0 (0 marks an empty slot). The tokenizer's word hash,
+ * so the classifier takes message words' hashes from the analysis instead of hashing again.
+ */
+export const tokenHash: (token: string) => number = wordHash;
 
 /** Per slot: the key (0 = empty), the spam count, the ham count, side by side in one array. */
 const STRIDE = 3;

@@ -298,6 +298,15 @@ function ensureCapacity(n: number): void {
   rawHashes = h;
 }
 
+/** Token `index` spans [start, end); `hash` is its raw FNV-1a state (0 becomes 1, as in wordHash). */
+function recordSpan(index: number, start: number, end: number, flag: number, hash: number): void {
+  ensureCapacity(index);
+  starts[index] = start;
+  ends[index] = end;
+  flags[index] = flag;
+  rawHashes[index] = hash === 0 ? 1 : hash;
+}
+
 /**
  * A gap between two single letters that spammers use to split a word: one or two of the same
  * ". - _ * , / ~ + ·" or space. Returns a code identifying the gap (0: not such a gap), so a run
@@ -380,12 +389,7 @@ function tokenSpans(text: string, skip: readonly number[]): number {
         break;
       }
     }
-    ensureCapacity(count);
-    starts[count] = start;
-    ends[count] = i;
-    flags[count] = (mixed === 3 ? 1 : 0) | (curly ? 2 : 0);
-    rawHashes[count] = h === 0 ? 1 : h;
-    count++;
+    recordSpan(count++, start, i, (mixed === 3 ? 1 : 0) | (curly ? 2 : 0), h);
   }
   return count;
 }
@@ -528,12 +532,7 @@ function scanAscii(text: string): number {
         break;
       }
     }
-    ensureCapacity(count);
-    starts[count] = start;
-    ends[count] = i;
-    flags[count] = mixed === 3 ? 1 : 0;
-    rawHashes[count] = h === 0 ? 1 : h;
-    count++;
+    recordSpan(count++, start, i, mixed === 3 ? 1 : 0, h);
   }
   scannedLetters = letters;
   scannedUpper = upper;

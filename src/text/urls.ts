@@ -82,20 +82,32 @@ export function parseUrl(raw: string): UrlInfo | undefined {
   };
 }
 
+const LONGEST_BARE_TLD = Math.max(...[...BARE_TLDS].map((t) => t.length));
+
 /**
- * Cheap precheck before the URL regex: a URL needs a dot between a letter or digit and a
- * letter ("example.com"), or "://". Most SMS only have dots ending sentences.
+ * Cheap precheck before the URL regex: without "://", a URL is accepted only when its
+ * top-level domain is a known one, and the regex takes the whole run of letters after a dot
+ * (preceded by a letter or digit) as that domain. So unless such a run is in BARE_TLDS the
+ * regex would find nothing acceptable: "Hi.How are you" and "lar...Joking" skip it.
  */
 function mayHoldUrl(text: string): boolean {
+  if (text.includes('://')) return true;
   let dot = text.indexOf('.');
   while (dot > 0) {
     const before = text.charCodeAt(dot - 1);
-    const after = text.charCodeAt(dot + 1);
-    const alnumBefore = (before >= 0x61 && before <= 0x7a) || (before >= 0x30 && before <= 0x39);
-    if (alnumBefore && after >= 0x61 && after <= 0x7a) return true;
+    if ((before >= 0x61 && before <= 0x7a) || (before >= 0x30 && before <= 0x39)) {
+      let end = dot + 1;
+      while (end < text.length) {
+        const c = text.charCodeAt(end);
+        if (c < 0x61 || c > 0x7a) break;
+        end++;
+      }
+      const letters = end - dot - 1;
+      if (letters >= 2 && letters <= LONGEST_BARE_TLD && BARE_TLDS.has(text.slice(dot + 1, end))) return true;
+    }
     dot = text.indexOf('.', dot + 1);
   }
-  return text.includes('://');
+  return false;
 }
 
 /** A URL with its position in the folded text. */
