@@ -259,13 +259,63 @@ function param(value: string, name: string): string {
   return m ? (m[1] ?? m[2] ?? '') : '';
 }
 
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/** Index of the line end (LF, or CR of CRLF) if only blanks come before it from `i`, else -1. */
+function blanksToLineEnd(body: Buffer, i: number): number {
+  let j = i;
+  while (j < body.length && (body[j] === 0x20 || body[j] === 0x09)) j++;
+  if (j === body.length || body[j] === 0x0a || (body[j] === 0x0d && body[j + 1] === 0x0a)) return j;
+  return -1;
+}
+
+/**
+ * Quoted-printable in one pass over the bytes: blanks at the end of a line were added in
+ * transport (RFC 2045 6.7) and are dropped, `=` at the end of a line is a soft break, `=XX` a
+ * byte; anything else (a stray `=`) is kept as it is.
+ */
 function decodeQuotedPrintable(body: Buffer): Buffer {
-  // Trailing blanks on a line were added in transport (RFC 2045 6.7): dropped before decoding.
-  const s = body.toString('latin1').replace(/[ \t]+(?=\r?\n|$)/g, '').replace(/=\r?\n/g, '');
-  return Buffer.from(
-    s.replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
-    'latin1',
-  );
+  const out = Buffer.allocUnsafe(body.length);
+  let o = 0;
+  let i = 0;
+  const n = body.length;
+  while (i < n) {
+    const c = body[i]!;
+    if (c === 0x20 || c === 0x09) {
+      const end = blanksToLineEnd(body, i);
+      if (end >= 0) {
+        i = end;
+        continue;
+      }
+      out[o++] = c;
+      i++;
+    } else if (c === 0x3d) {
+      const end = blanksToLineEnd(body, i + 1);
+      if (end >= 0 && end < n) {
+        // Soft line break: skip the blanks and the line end.
+        i = body[end] === 0x0d ? end + 2 : end + 1;
+        continue;
+      }
+      const hi = i + 2 < n ? hexValue(body[i + 1]!) : -1;
+      const lo = hi >= 0 ? hexValue(body[i + 2]!) : -1;
+      if (lo >= 0) {
+        out[o++] = (hi << 4) | lo;
+        i += 3;
+      } else {
+        out[o++] = c;
+        i++;
+      }
+    } else {
+      out[o++] = c;
+      i++;
+    }
+  }
+  return out.subarray(0, o);
 }
 
 /**
