@@ -286,7 +286,9 @@ export class Engine {
         else if (r.action !== undefined) forced = stronger(forced, r.action);
         score += r.score;
       }
-      reasons.push({ rule: r.id, score: r.score, detail: h.detail, ...(r.action ? { action: r.action } : {}) });
+      const reason: { -readonly [K in keyof Reason]: Reason[K] } = { rule: r.id, score: r.score, detail: h.detail };
+      if (r.action) reason.action = r.action;
+      reasons.push(reason);
     }
     if (operatorAllow) {
       // An operator allow rule delivers, except what the subscriber or an enforced rule decided.

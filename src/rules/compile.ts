@@ -205,14 +205,14 @@ export class CompiledRuleSet {
     const ev = new Evaluation(message, analysis, this, this.generation);
     this.current = ev;
 
+    // Scratch arrays are overwritten from 0 with a count kept here (resetting .length costs a call).
     const candidates = this.candidates;
-    candidates.length = 0;
+    let count = 0;
     if (this.keywords.size > 0) {
       const found = this.phraseHits;
-      found.length = 0;
-      this.keywords.scan(analysis.words, analysis.wordHashes, found);
+      const phraseCount = this.keywords.scan(analysis.words, analysis.wordHashes, found);
       const phrases = this.keywords.phrases;
-      for (let p = 0; p < found.length; p++) {
+      for (let p = 0; p < phraseCount; p++) {
         const phraseId = found[p]!;
         if (this.phraseStamp[phraseId] === generation) continue; // count each phrase once
         this.phraseStamp[phraseId] = generation;
@@ -222,7 +222,7 @@ export class CompiledRuleSet {
           this.leafCount[leaf] = 1;
           this.leafFirst[leaf] = phraseId;
           const rules = this.leafRules[leaf]!;
-          for (let r = 0; r < rules.length; r++) candidates.push(rules[r]!);
+          for (let r = 0; r < rules.length; r++) candidates[count++] = rules[r]!;
         } else {
           this.leafCount[leaf]!++;
         }
@@ -235,7 +235,7 @@ export class CompiledRuleSet {
     // is memoised, so one already settled by a meta rule costs nothing more. Candidates are
     // put in file order (insertion sort: a handful) and merged with the ungated rules, so hits
     // come out in file order without sorting them.
-    for (let k = 1; k < candidates.length; k++) {
+    for (let k = 1; k < count; k++) {
       const v = candidates[k]!;
       let j = k - 1;
       while (j >= 0 && candidates[j]! > v) {
@@ -246,8 +246,8 @@ export class CompiledRuleSet {
     }
     let a = 0;
     let c = 0;
-    while (a < always.length || c < candidates.length) {
-      const i = c >= candidates.length || (a < always.length && always[a]! < candidates[c]!) ? always[a++]! : candidates[c++]!;
+    while (a < always.length || c < count) {
+      const i = c >= count || (a < always.length && always[a]! < candidates[c]!) ? always[a++]! : candidates[c++]!;
       const d = this.evaluateRule(i, ev);
       if (d !== null) hits.push({ rule: this.rules[i]!, detail: d });
     }

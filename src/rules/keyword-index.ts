@@ -87,11 +87,12 @@ export class KeywordIndex {
 
   /**
    * Every phrase occurrence in `words` (with `hashes[i] === wordHash(words[i])`), as phrase ids
-   * appended to `out`; a phrase found twice is appended twice.
+   * written to `out` from index 0 (a phrase found twice is there twice); returns how many.
    */
-  scan(words: readonly string[], hashes: readonly number[], out: number[]): void {
+  scan(words: readonly string[], hashes: readonly number[], out: number[]): number {
     if (!this.sealed) this.seal();
-    if (this.root.size === 0) return;
+    if (this.root.size === 0) return 0;
+    let count = 0;
     const keys = this.keys;
     const mask = this.mask;
     for (let i = 0; i < words.length; i++) {
@@ -108,11 +109,12 @@ export class KeywordIndex {
       while (node !== undefined && node.word !== word) node = node.sameHash;
       let j = i + 1;
       while (node !== undefined) {
-        if (node.ends !== undefined) for (const id of node.ends) out.push(id);
+        if (node.ends !== undefined) for (const id of node.ends) out[count++] = id;
         if (j >= words.length || node.children === undefined || node.children.size === 0) break;
         node = node.children.get(words[j++]!);
       }
     }
+    return count;
   }
 }
 
