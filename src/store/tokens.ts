@@ -43,7 +43,14 @@ export type TrainOutcome = 'learned' | 'already' | 'relabelled' | 'forgotten' | 
 /** A model bound to its database: learn and forget in memory, then `save()` in one transaction. */
 export class TokenStore {
   readonly model: BayesModel;
-  private readonly dirty = new Set<number>();
+  /**
+   * Count changes since the last save, per token hash: saved as increments, not totals, so a
+   * server taking feedback and `spamgate train` writing the same database add up instead of
+   * overwriting each other.
+   */
+  private readonly spamDeltas = new Map<number, number>();
+  private readonly hamDeltas = new Map<number, number>();
+  private messageDeltas = { spam: 0, ham: 0 };
   private readonly trained = new Map<string, Label>();
   private readonly trainedChanges = new Map<string, Label | null>();
 
@@ -108,35 +115,55 @@ export class TokenStore {
   }
 
   private apply(features: Int32Array, label: Label, sign: 1 | -1): void {
+    const before = label === 'spam' ? this.model.spamMessages : this.model.hamMessages;
     this.model.learn(features, label, sign);
-    for (let i = 0; i < features.length; i++) this.dirty.add(features[i]!);
+    this.messageDeltas[label] += (label === 'spam' ? this.model.spamMessages : this.model.hamMessages) - before;
+    const deltas = label === 'spam' ? this.spamDeltas : this.hamDeltas;
+    for (let i = 0; i < features.length; i++) {
+      const hash = features[i]!;
+      deltas.set(hash, (deltas.get(hash) ?? 0) + sign);
+    }
   }
 
-  /** Write every change in one transaction. */
+  /**
+   * Write every change in one transaction, as increments to what is stored (counts never go
+   * below zero; tokens left at zero are removed). Another process's training since this store
+   * was opened is kept, though this process's in-memory model does not see it until reopened.
+   */
   save(): void {
-    const upsert = this.db.prepare('INSERT INTO bayes_tokens (hash, spam, ham) VALUES (?, ?, ?) ON CONFLICT(hash) DO UPDATE SET spam = excluded.spam, ham = excluded.ham');
-    const remove = this.db.prepare('DELETE FROM bayes_tokens WHERE hash = ?');
+    const bump = this.db.prepare(
+      'INSERT INTO bayes_tokens (hash, spam, ham) VALUES (@hash, max(@spam, 0), max(@ham, 0)) ' +
+        'ON CONFLICT(hash) DO UPDATE SET spam = max(spam + @spam, 0), ham = max(ham + @ham, 0)',
+    );
+    const dropEmpty = this.db.prepare('DELETE FROM bayes_tokens WHERE hash = ? AND spam = 0 AND ham = 0');
+    const bumpMeta = this.db.prepare(
+      "INSERT INTO bayes_meta (key, value) VALUES (@key, CAST(max(@delta, 0) AS TEXT)) " +
+        'ON CONFLICT(key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER) + @delta, 0) AS TEXT)',
+    );
     const meta = this.db.prepare('INSERT INTO bayes_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     const addTrained = this.db.prepare('INSERT INTO bayes_trained (digest, label, trained_at) VALUES (?, ?, ?) ON CONFLICT(digest) DO UPDATE SET label = excluded.label, trained_at = excluded.trained_at');
     const dropTrained = this.db.prepare('DELETE FROM bayes_trained WHERE digest = ?');
-    const table = this.model.table;
     this.db.transaction(() => {
-      for (const hash of this.dirty) {
-        const spam = table.spamCount(hash);
-        const ham = table.hamCount(hash);
-        if (spam === 0 && ham === 0) remove.run(hash);
-        else upsert.run(hash, spam, ham);
+      const touched = new Set<number>([...this.spamDeltas.keys(), ...this.hamDeltas.keys()]);
+      for (const hash of touched) {
+        const spam = this.spamDeltas.get(hash) ?? 0;
+        const ham = this.hamDeltas.get(hash) ?? 0;
+        if (spam === 0 && ham === 0) continue;
+        bump.run({ hash, spam, ham });
+        if (spam < 0 || ham < 0) dropEmpty.run(hash);
       }
-      meta.run('spam_messages', String(this.model.spamMessages));
-      meta.run('ham_messages', String(this.model.hamMessages));
+      bumpMeta.run({ key: 'spam_messages', delta: this.messageDeltas.spam });
+      bumpMeta.run({ key: 'ham_messages', delta: this.messageDeltas.ham });
       meta.run('parameters', JSON.stringify(this.model.parameters));
       const now = Date.now();
       for (const [digest, label] of this.trainedChanges) {
         if (label === null) dropTrained.run(digest);
         else addTrained.run(digest, label, now);
       }
-    })();
-    this.dirty.clear();
+    }).immediate();
+    this.spamDeltas.clear();
+    this.hamDeltas.clear();
+    this.messageDeltas = { spam: 0, ham: 0 };
     this.trainedChanges.clear();
   }
 
