@@ -11,7 +11,7 @@ import { TokenConfigError, loadTokens, type AccessTokens } from '../../server/au
 import { createHttpApi, DEFAULT_LIMITS } from '../../server/http.js';
 import { createSubscriberService } from '../../service/index.js';
 import type { SubscriberService } from '../../service/types.js';
-import { addEngineFlags, buildEngine, CliError, runCommand, type EngineFlags } from '../common.js';
+import { addEngineFlags, buildEngine, CliError, runCommand, stopOnSignal, type EngineFlags } from '../common.js';
 
 interface ServeFlags extends EngineFlags {
   port: string;
@@ -176,21 +176,11 @@ export function registerServeCommand(program: Command): void {
         if (!levels.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${levels.join(', ')}, got '${flags.logLevel}'`);
         const logger = pino({ level: flags.logLevel, base: { service: 'spamgate' } });
         const running = await startServer(flags, logger);
-        await new Promise<void>((resolve) => {
-          const onSignal = (signal: NodeJS.Signals) => {
-            logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
-            process.removeListener('SIGINT', onSignal);
-            process.removeListener('SIGTERM', onSignal);
-            // A second signal during shutdown is the default action: exit at once.
-            running.stop().then(resolve, (err: unknown) => {
-              logger.error({ err }, 'shutdown failed');
-              process.exitCode = 1;
-              resolve();
-            });
-          };
-          process.on('SIGINT', onSignal);
-          process.on('SIGTERM', onSignal);
-        });
+        await stopOnSignal(
+          () => running.stop(),
+          (signal) => logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight'),
+          (err) => logger.error({ err }, 'shutdown failed'),
+        );
       }),
     );
 }
