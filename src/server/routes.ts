@@ -14,6 +14,7 @@ import type { Actor, SpamBoxItem, SubscriberService } from '../service/types.js'
 import type { ApiMetrics } from './api-metrics.js';
 import type { Principal } from './auth.js';
 import { HttpError, invalid } from './errors.js';
+import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import { positiveId, readBatch, readFeedback, readMessageInput, readPaging, readRulesBody, readRuleValue, RULE_LISTS } from './validate.js';
 
 /** `public`: no token. `operator`: operator tokens only. `subscriber`: an operator, or the subscriber named by `{number}`. */
@@ -171,6 +172,10 @@ function notFound(what: string): HttpError {
   return new HttpError(404, 'not_found', what);
 }
 
+function notHeld(ctx: RequestContext, id: number): HttpError {
+  return notFound(`no message ${id} in the spam box of ${ctx.subscriber}`);
+}
+
 export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
@@ -191,7 +196,7 @@ export const ROUTES: readonly Route[] = [
     path: '/metrics',
     access: 'operator',
     body: false,
-    handle: (_ctx, deps) => ({ status: 200, body: undefined, raw: { contentType: 'text/plain; version=0.0.4; charset=utf-8', text: deps.metrics.registry.render() } }),
+    handle: (_ctx, deps) => ({ status: 200, body: undefined, raw: { contentType: PROMETHEUS_CONTENT_TYPE, text: deps.metrics.registry.render() } }),
   },
   {
     method: 'POST',
@@ -320,7 +325,7 @@ export const ROUTES: readonly Route[] = [
     handle: (ctx, deps) => {
       const id = spamBoxId(ctx);
       const item = needService(deps).getSpamBoxItem(ctx.subscriber, id);
-      if (!item) throw notFound(`no message ${id} in the spam box of ${ctx.subscriber}`);
+      if (!item) throw notHeld(ctx, id);
       return ok(spamBoxView(item));
     },
   },
@@ -332,7 +337,7 @@ export const ROUTES: readonly Route[] = [
     handle: (ctx, deps) => {
       const id = spamBoxId(ctx);
       const item = needService(deps).release(ctx.subscriber, id, actor(ctx.principal));
-      if (!item) throw notFound(`no message ${id} in the spam box of ${ctx.subscriber}`);
+      if (!item) throw notHeld(ctx, id);
       return ok({ released: spamBoxView(item) });
     },
   },
@@ -343,7 +348,7 @@ export const ROUTES: readonly Route[] = [
     body: false,
     handle: (ctx, deps) => {
       const id = spamBoxId(ctx);
-      if (!needService(deps).deleteSpamBoxItem(ctx.subscriber, id, actor(ctx.principal))) throw notFound(`no message ${id} in the spam box of ${ctx.subscriber}`);
+      if (!needService(deps).deleteSpamBoxItem(ctx.subscriber, id, actor(ctx.principal))) throw notHeld(ctx, id);
       return ok({ id, deleted: true });
     },
   },
