@@ -122,6 +122,19 @@ describe('the fast text analysis gives exactly what the reference gives', () => 
     expect(differences(texts)).toEqual([]);
   });
 
+  it('on 20,000 random dotted texts (the URL precheck: known and unknown top-level domains, schemes, IPs)', () => {
+    const random = prng(29);
+    const parts = ['hi', 'How', 'example', 'com', 'co', 'uk', 'then', 'www', 'to', 'go', 'comedy', 'net', 'xyz', 'tk', 'ly', 'bit', '1', '192', 'a', 'http', 'hxxps', 'x9', 'sub-domain', 'verylongtoplevelnamethatgoesonandon'];
+    const glue = ['.', '.', '.', ' ', '/', ':', '..', '-', '@', '://', '?', '#', ', '];
+    const texts = Array.from({ length: 20_000 }, () => {
+      let t = '';
+      const n = 1 + Math.floor(random() * 8);
+      for (let i = 0; i < n; i++) t += parts[Math.floor(random() * parts.length)]! + (i < n - 1 ? glue[Math.floor(random() * glue.length)]! : '');
+      return t;
+    });
+    expect(differences(texts)).toEqual([]);
+  });
+
   const dataDir = spamAssassinDataDir();
   it.skipIf(dataDir === null)('on SpamAssassin messages (raw, headers and bodies)', () => {
     const list = (JSON.parse(readFileSync(join(dataDir!, 'file_list.json'), 'utf8')) as string[]).sort();

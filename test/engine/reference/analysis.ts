@@ -7,7 +7,7 @@
  * amounts and a few properties. Computed once per message; the rarely used parts lazily.
  */
 import { foldText, isLatinLetter } from './fold.js';
-import { extractUrls, type UrlInfo } from '../../../src/text/urls.js';
+import { extractUrls, type UrlInfo } from './urls.js';
 
 export type Script =
   | 'latin' | 'cyrillic' | 'greek' | 'arabic' | 'hebrew' | 'devanagari' | 'thai' | 'han'
