@@ -17,9 +17,14 @@ export class BayesClassifier implements SpamClassifier {
   /** The model's parameters with the email prior strength (EMAIL_MODEL_PARAMETERS). */
   private readonly emailParameters: ModelParameters;
 
+  /** The combiner's parameters for a message: email's weaker prior for mail, the model's own otherwise. */
+  parametersFor(message: Message): ModelParameters {
+    return message.email || message.channel === 'email' ? this.emailParameters : this.model.parameters;
+  }
+
   spamProbability(message: Message, analysis: TextAnalysis): number {
     const f = featureScratch(message, analysis, this.features);
-    return this.model.probability(f.hashes, message.email ? this.emailParameters : this.model.parameters, f.count);
+    return this.model.probability(f.hashes, this.parametersFor(message), f.count);
   }
 
   learn(message: Message, analysis: TextAnalysis, label: Label, sign: 1 | -1 = 1): void {

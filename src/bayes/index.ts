@@ -10,6 +10,7 @@ import type { MessageInput } from '../message/types.js';
 import { defaultDatabasePath } from '../store/db.js';
 import { loadModel, TokenStore, type TrainOutcome } from '../store/tokens.js';
 import { analyseText } from '../text/analysis.js';
+import { EMAIL_BAYES_BANDS } from '../mail/bands.js';
 import { BayesClassifier } from './classifier.js';
 import { extractFeatures } from './features.js';
 import type { Label } from './model.js';
@@ -46,10 +47,11 @@ export function loadClassifier(path: string = defaultDatabasePath()): BayesClass
   return model ? new BayesClassifier(model) : undefined;
 }
 
-/** How the CLI (and mail workers) load the model; registered in cli/main.ts. */
+/** How the CLI (and mail workers) load the model; registered in cli/main.ts. Email gets its own bands. */
 export const classifierSource: ClassifierSource = {
   load: (path) => loadClassifier(path),
   bands: BAYES_BANDS,
+  emailBands: EMAIL_BAYES_BANDS,
 };
 
 export interface TrainOptions {
@@ -89,7 +91,8 @@ export class Trainer {
     const message = normaliseMessage(input, this.normaliser);
     const analysis = analyseText(message.text);
     const features = extractFeatures(message, analysis, this.classifier.features);
-    return { features, probability: () => this.store.model.probability(features) };
+    // The classifier's own combining: email with its weaker prior, as a check scores it.
+    return { features, probability: () => this.store.model.probability(features, this.classifier.parametersFor(message)) };
   }
 
   learn(label: Label, input: MessageInput): TrainOutcome | 'skipped' {

@@ -47,6 +47,8 @@ export function addEngineFlags(cmd: Command): Command {
 export interface ClassifierSource {
   load(path: string | undefined): SpamClassifier | undefined;
   bands?: readonly ScoreBand[];
+  /** Bands for messages of channel `email`; default `bands`. */
+  emailBands?: readonly ScoreBand[];
 }
 
 let classifierSource: ClassifierSource | undefined;
@@ -85,6 +87,7 @@ export function buildEngine(flags: EngineFlags): Engine {
     ...(subscribers ? { subscribers } : {}),
     ...(classifier ? { classifier } : {}),
     ...(classifier && classifierSource?.bands ? { bayesBands: classifierSource.bands } : {}),
+    ...(classifier && classifierSource?.emailBands ? { emailBayesBands: classifierSource.emailBands } : {}),
   });
 }
 

@@ -48,6 +48,8 @@ export interface EngineOptions {
   readonly classifier?: SpamClassifier;
   /** Probability bands for the classifier, highest first. */
   readonly bayesBands?: readonly ScoreBand[];
+  /** Bands for messages of channel `email` (their probabilities spread differently); default `bayesBands`. */
+  readonly emailBayesBands?: readonly ScoreBand[];
   /** ISO 3166 region for national numbers; default GB. */
   readonly defaultRegion?: CountryCode | string;
   /** IANA zone for windows that name none; default UTC. */
@@ -118,6 +120,7 @@ export class Engine {
   private readonly subscriberFilter = new NumberFilter();
   private classifier: SpamClassifier | undefined;
   private readonly bands: readonly ScoreBand[];
+  private readonly emailBands: readonly ScoreBand[];
   readonly normaliser: AddressNormaliser;
   readonly defaultTimeZone: string;
   private readonly thresholdOverride: Partial<Thresholds>;
@@ -135,6 +138,7 @@ export class Engine {
       loadRuleSet(options.rulesDir ?? undefined, { normaliser: this.normaliser, defaultTimeZone: this.defaultTimeZone });
     this.classifier = options.classifier;
     this.bands = [...(options.bayesBands ?? DEFAULT_BAYES_BANDS)].sort((a, b) => b.min - a.min);
+    this.emailBands = options.emailBayesBands ? [...options.emailBayesBands].sort((a, b) => b.min - a.min) : this.bands;
     this.thresholdOverride = options.thresholds ?? {};
     this.thresholdsInForce = this.resolveThresholds();
     this.subscriberBlockAction = options.subscriberBlockAction ?? 'quarantine';
@@ -298,7 +302,7 @@ export class Engine {
     let probability: number | undefined;
     if (this.classifier !== undefined) {
       probability = this.classifier.spamProbability(message, analysis);
-      const band = this.bands.find((b) => probability! >= b.min);
+      const band = (message.channel === 'email' ? this.emailBands : this.bands).find((b) => probability! >= b.min);
       if (band !== undefined) {
         score += band.score;
         reasons.push({ rule: band.id, score: band.score, detail: `spam probability ${probability.toFixed(3)}` });

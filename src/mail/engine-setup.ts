@@ -24,12 +24,12 @@ export async function registerBayes(): Promise<boolean> {
   } catch {
     return false;
   }
-  // Mail is scored with the email bands (bands.ts), not the SMS ones the bayes room exports.
+  // Mail is scored with the email bands (bands.ts); the engine picks them by channel.
   if (mod.classifierSource) {
-    registerClassifierSource({ ...mod.classifierSource, bands: EMAIL_BAYES_BANDS });
+    registerClassifierSource({ ...mod.classifierSource, emailBands: EMAIL_BAYES_BANDS });
   } else if (typeof mod.loadClassifier === 'function') {
     const load = mod.loadClassifier;
-    registerClassifierSource({ load: (path) => load(path) ?? undefined, bands: EMAIL_BAYES_BANDS });
+    registerClassifierSource({ load: (path) => load(path) ?? undefined, emailBands: EMAIL_BAYES_BANDS });
   } else {
     return false;
   }

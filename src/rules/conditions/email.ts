@@ -339,10 +339,28 @@ const subject: ConditionKind = {
   },
 };
 
+/** The phrase list of a `body` value, or null when it is a `{ pattern }`. */
+function bodyPhrases(field: Field): Field[] | null {
+  if (!field.isMap()) return field.textList();
+  const f = field.fields(['pattern', 'flags', 'phrases']);
+  return f.get('phrases')?.textList() ?? null;
+}
+
 const body: ConditionKind = {
   key: 'body',
-  summary: 'body (HTML reduced to text) contains one of these phrases, or { pattern, flags } matches its first 16 KiB',
-  compile(field) {
+  summary: 'message text contains one of these phrases as whole words (as keywords match), or { pattern, flags } matches the body\'s first 16 KiB',
+  compile(field, ctx) {
+    const phrases = bodyPhrases(field);
+    if (phrases !== null) {
+      // Phrases go into the rule set's keyword automaton: one pass over the message's words
+      // finds every phrase of every rule (a substring search per phrase over the folded body
+      // cost 5-8 % of a mail scan), and the rule is evaluated only when one is there.
+      const leaf = ctx.addKeywordLeaf(phrases);
+      return {
+        keywordLeaf: leaf,
+        test: (c) => (emailOf(c) && c.keywordHits(leaf) > 0 ? `text contains '${short(c.firstKeyword(leaf))}'` : null),
+      };
+    }
     const m = textMatcher(field, 'body');
     return {
       test: (c) => {
