@@ -62,6 +62,38 @@ describe('HTTP API without a subscriber store', () => {
     expect((await call(r, 'GET', '/healthz')).status).toBe(200);
   });
 
+  it('random bodies get 200 or a 4xx naming a field, never a 500', async () => {
+    let seed = 12345;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const value = (depth: number): unknown => {
+      const k = Math.floor(rnd() * 9);
+      if (k === 0) return null;
+      if (k === 1) return rnd() < 0.5;
+      if (k === 2) return Math.floor(rnd() * 2e6) - 1e6;
+      if (k === 3) return '+4477009' + String(Math.floor(rnd() * 1e5)).padStart(5, '0');
+      if (k === 4) return ['', ' ', '2026-11-24T10:00:00Z', 'sms', 'email', '\u0000\uffff', 'x'.repeat(300)][Math.floor(rnd() * 7)];
+      if (k === 5 && depth < 3) return Array.from({ length: Math.floor(rnd() * 3) }, () => value(depth + 1));
+      if (k === 6 && depth < 3) return { from: value(depth + 1), to: value(depth + 1), text: value(depth + 1) };
+      return 'You have won ' + Math.floor(rnd() * 100);
+    };
+    const keys = ['from', 'to', 'text', 'time', 'id', 'channel'];
+    const valid: Record<string, unknown> = { from: '+447700900999', to: N1, text: SPAM_TEXT, time: '2026-11-24T10:00:00Z', id: 'm1', channel: 'sms' };
+    // Mostly valid fields, some random, some missing: every path from 200 to each 400.
+    const message = (): Record<string, unknown> => Object.fromEntries(keys.filter(() => rnd() < 0.95).map((k) => [k, rnd() < 0.85 ? valid[k] : value(0)]));
+    const seen = new Set<number>();
+    for (let i = 0; i < 60; i++) {
+      const single = await call(r, 'POST', '/v1/check', { body: rnd() < 0.9 ? message() : value(0) });
+      expect([200, 400], JSON.stringify(single.json)).toContain(single.status);
+      seen.add(single.status);
+      if (single.status === 400) expect(single.json.error.field).toBeTypeOf('string');
+      const batch = await call(r, 'POST', '/v1/check/batch', { body: { messages: Array.from({ length: 5 }, () => (rnd() < 0.8 ? message() : value(0))) } });
+      expect(batch.status).toBe(200);
+      expect(batch.json.results).toHaveLength(5);
+      for (const item of batch.json.results) expect(item.action ?? item.error.field).toBeTypeOf('string');
+    }
+    expect([...seen].sort()).toEqual([200, 400]); // the generator reaches both paths
+  });
+
   it('POST /v1/check/batch answers in order and reports bad items by index without failing the batch', async () => {
     const res = await call(r, 'POST', '/v1/check/batch', {
       body: {

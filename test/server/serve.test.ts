@@ -12,6 +12,7 @@ import { at, call, N1, OPERATOR, start } from './helpers.js';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 const TOKEN = 'serve-test-operator-token-0123456789';
+const SUB_TOKEN = 'serve-test-subscriber-token-0123456789';
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const home = mkdtempSync(join(tmpdir(), 'spamgate-serve-'));
@@ -75,14 +76,19 @@ describe('spamgate serve', () => {
     expect(badFile.stderr).toMatch(/cannot read token file/);
   });
 
-  it('serves with an env token, picks up rule changes made by another process, and stops cleanly on SIGTERM', async () => {
+  it('serves with env and file tokens (subscriber scope enforced), picks up rule changes made by another process, and stops cleanly on SIGTERM', async () => {
     const home = mkdtempSync(join(tmpdir(), 'spamgate-serve-'));
     const db = join(home, 'spamgate.db');
-    const { child, url, log } = await serve(['--db', db, '--no-watch'], { SPAMGATE_HOME: home, SPAMGATE_OPERATOR_TOKEN: TOKEN });
+    const tokens = join(home, 'tokens.yaml');
+    writeFileSync(tokens, `- { token: ${SUB_TOKEN}, scope: subscriber, number: "07700 900001" }\n`);
+    const { child, url, log } = await serve(['--db', db, '--no-watch', '--tokens', tokens], { SPAMGATE_HOME: home, SPAMGATE_OPERATOR_TOKEN: TOKEN });
     try {
       const r = at(url);
       expect((await call(r, 'GET', '/healthz', { token: null })).json.subscriberStore).toBe(true);
       expect((await call(r, 'GET', '/metrics', { token: OPERATOR })).status).toBe(401);
+      expect((await call(r, 'GET', '/metrics', { token: SUB_TOKEN })).status).toBe(403);
+      expect((await call(r, 'GET', `/v1/subscribers/${encodeURIComponent(N1)}/spambox`, { token: SUB_TOKEN })).status).toBe(200);
+      expect((await call(r, 'GET', `/v1/subscribers/${encodeURIComponent('+447700900002')}/spambox`, { token: SUB_TOKEN })).status).toBe(403);
       const message = { from: '+447700900777', to: N1, text: 'lunch at one?' };
       expect((await call(r, 'POST', '/v1/check', { token: TOKEN, body: message })).json.action).toBe('deliver');
 
