@@ -25,7 +25,8 @@ export class TokenTable {
   private mask: number;
   private used = 0;
 
-  constructor(capacity = 1 << 16) {
+  /** Starts small and doubles: a table sized for its tokens stays in cache (a loaded model is sized to its count). */
+  constructor(capacity = 1 << 12) {
     let size = 1 << 4;
     while (size < capacity * 2) size <<= 1;
     this.data = new Int32Array(size * STRIDE);
