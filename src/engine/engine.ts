@@ -302,7 +302,9 @@ export class Engine {
     let probability: number | undefined;
     if (this.classifier !== undefined) {
       probability = this.classifier.spamProbability(message, analysis);
-      const band = (message.channel === 'email' ? this.emailBands : this.bands).find((b) => probability! >= b.min);
+      const bands = message.channel === 'email' ? this.emailBands : this.bands;
+      let band: ScoreBand | undefined;
+      for (let i = 0; i < bands.length && band === undefined; i++) if (probability >= bands[i]!.min) band = bands[i];
       if (band !== undefined) {
         score += band.score;
         reasons.push({ rule: band.id, score: band.score, detail: `spam probability ${probability.toFixed(3)}` });
