@@ -14,6 +14,7 @@ import { tokenHash } from '../../src/bayes/token-table.js';
 import { spamAssassinDataDir } from '../../src/mail/corpus.js';
 import { analyseText as referenceAnalysis, type TextAnalysis as ReferenceAnalysis } from './reference/analysis.js';
 import { foldText as referenceFold } from './reference/fold.js';
+import { prng } from '../../bench/lib/measure.js';
 
 function view(a: TextAnalysis | ReferenceAnalysis): unknown {
   return {
@@ -46,16 +47,6 @@ function differences(texts: readonly string[]): Array<{ text: string; fast: unkn
     if (out.length >= 5) break;
   }
   return out;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Characters that stress folding: accents, marks, look-alikes, invisibles, controls, astral, jamo, half/fullwidth. */
