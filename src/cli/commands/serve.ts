@@ -174,7 +174,10 @@ export function registerServeCommand(program: Command): void {
       runCommand(async (flags: ServeFlags) => {
         const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
         if (!levels.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${levels.join(', ')}, got '${flags.logLevel}'`);
-        const logger = pino({ level: flags.logLevel, base: { service: 'spamgate' } });
+        // Asynchronous writes: under load, lines queued during a write go out together, not one
+        // write(2) per request. Pending writes keep the event loop alive, so nothing is lost on a
+        // normal exit (the process is never ended with process.exit).
+        const logger = pino({ level: flags.logLevel, base: { service: 'spamgate' } }, pino.destination({ dest: 1, sync: false }));
         const running = await startServer(flags, logger);
         await stopOnSignal(
           () => running.stop(),
