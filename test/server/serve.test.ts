@@ -71,6 +71,9 @@ describe('spamgate serve', () => {
     const subs = cli(['serve', '--port', '0', '--subscribers', 'corpora/sms/subscribers.yaml'], { SPAMGATE_OPERATOR_TOKEN: TOKEN });
     expect(subs.code).toBe(2);
     expect(subs.stderr).toMatch(/spamgate subscriber import/);
+    const retention = cli(['serve', '--port', '0', '--retention-days', '0'], { SPAMGATE_OPERATOR_TOKEN: TOKEN });
+    expect(retention.code).toBe(2);
+    expect(retention.stderr).toMatch(/--retention-days must be an integer from 1/);
     const badFile = cli(['serve', '--port', '0', '--tokens', join(ROOT, 'no-such-tokens.yaml')]);
     expect(badFile.code).toBe(2);
     expect(badFile.stderr).toMatch(/cannot read token file/);

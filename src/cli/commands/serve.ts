@@ -21,6 +21,8 @@ interface ServeFlags extends EngineFlags {
   auth: boolean;
   watch: boolean;
   serviceNumber?: string;
+  retentionDays: string;
+  spamBoxCapacity: string;
   logLevel: string;
   logText?: boolean;
   maxBody: string;
@@ -72,6 +74,8 @@ export async function startServer(flags: ServeFlags, logger: Logger): Promise<Ru
     engine,
     ...(flags.db ? { dbPath: flags.db } : {}),
     ...(flags.serviceNumber ? { serviceNumber: flags.serviceNumber } : {}),
+    retentionDays: positiveInt(flags.retentionDays, '--retention-days', 36_500),
+    spamBoxCapacity: positiveInt(flags.spamBoxCapacity, '--spambox-capacity', 1_000_000),
     logger,
     logText: flags.logText ?? false,
   });
@@ -105,6 +109,18 @@ export async function startServer(flags: ServeFlags, logger: Logger): Promise<Ru
   }, 500);
   refresh.unref();
 
+  // Spam box retention: held messages older than --retention-days go, at start and hourly.
+  const purge = (): void => {
+    try {
+      service.purge();
+    } catch (err) {
+      logger.error({ err }, 'purging the spam box failed');
+    }
+  };
+  purge();
+  const purgeTimer = setInterval(purge, 3_600_000);
+  purgeTimer.unref();
+
   // Operator rule files are watched (and reloaded on SIGHUP); a broken set is refused and logged.
   if (flags.watch) {
     const reloads = api.metrics.registry.counter('spamgate_rule_reloads_total', 'Operator rule set reloads, by result', ['result']);
@@ -129,6 +145,7 @@ export async function startServer(flags: ServeFlags, logger: Logger): Promise<Ru
     stop() {
       stopping ??= (async () => {
         clearInterval(refresh);
+        clearInterval(purgeTimer);
         watcher?.close();
         await api.close(10_000);
         service.close();
@@ -157,6 +174,8 @@ export function registerServeCommand(program: Command): void {
       .option('--no-auth', 'no authentication: every caller is an operator; loopback only, for local use')
       .option('--no-watch', 'do not reload operator rule files when they change or on SIGHUP')
       .option('--service-number <number>', 'messages to this number are subscriber commands (BLOCK, ALLOW, …)')
+      .option('--retention-days <days>', 'held messages are purged after this many days (checked hourly)', '30')
+      .option('--spambox-capacity <n>', "messages kept per subscriber's spam box; the oldest are evicted", '1000')
       .option('--log-level <level>', 'pino level: fatal, error, warn, info (one line per request), debug (one per decision)', 'info')
       .option('--log-text', 'include message texts in decision logs (off: privacy of traffic)')
       .option('--max-body <bytes>', 'largest request body', String(DEFAULT_LIMITS.maxBodyBytes))
