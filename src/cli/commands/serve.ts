@@ -22,7 +22,7 @@ interface ServeFlags extends EngineFlags {
   watch: boolean;
   serviceNumber?: string;
   retentionDays: string;
-  spamBoxCapacity: string;
+  spamboxCapacity: string;
   logLevel: string;
   logText?: boolean;
   maxBody: string;
@@ -75,7 +75,7 @@ export async function startServer(flags: ServeFlags, logger: Logger): Promise<Ru
     ...(flags.db ? { dbPath: flags.db } : {}),
     ...(flags.serviceNumber ? { serviceNumber: flags.serviceNumber } : {}),
     retentionDays: positiveInt(flags.retentionDays, '--retention-days', 36_500),
-    spamBoxCapacity: positiveInt(flags.spamBoxCapacity, '--spambox-capacity', 1_000_000),
+    spamBoxCapacity: positiveInt(flags.spamboxCapacity, '--spambox-capacity', 1_000_000),
     logger,
     logText: flags.logText ?? false,
   });
