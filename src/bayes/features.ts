@@ -27,7 +27,17 @@ export interface FeatureOptions {
 export const DEFAULT_FEATURES: FeatureOptions = { bigrams: false, special: true, shapes: true };
 
 const MAX_WORD = 40;
-const NUMBER_UNIT = /^\d+([a-z]+)$/;
+/** What /^\d+([a-z]+)$/ captures (150p → p, 10am → am), or '' when it does not match; no regex per word. */
+function numberUnit(w: string): string {
+  let i = 0;
+  while (i < w.length && w.charCodeAt(i) >= 0x30 && w.charCodeAt(i) <= 0x39) i++;
+  if (i === 0 || i === w.length) return '';
+  for (let k = i; k < w.length; k++) {
+    const c = w.charCodeAt(k);
+    if (c < 0x61 || c > 0x7a) return '';
+  }
+  return w.slice(i);
+}
 
 function lengthBand(n: number): string {
   return n < 20 ? 'len:<20' : n < 50 ? 'len:<50' : n < 100 ? 'len:<100' : n < 140 ? 'len:<140' : n < 161 ? 'len:<161' : n < 400 ? 'len:<400' : 'len:400+';
@@ -213,8 +223,8 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
     }
     const first = w.charCodeAt(0);
     if (options.shapes && first >= 0x30 && first <= 0x39) {
-      const unit = NUMBER_UNIT.exec(w);
-      if (unit) add('numunit:' + unit[1]);
+      const unit = numberUnit(w);
+      if (unit !== '') add('numunit:' + unit);
     }
     if (options.bigrams && previous !== '') add(previous + ' ' + w);
     previous = w;

@@ -1,7 +1,7 @@
 /**
  * Feature extraction takes shortcuts for speed (word hashes from the tokenizer, a stamped
  * table instead of a Set, the shouted-word regex only where three capitals meet, '!' counted
- * by indexOf). These tests hold the hashes to the readable features and the shortcuts to the
+ * by indexOf, number units without a regex). These tests hold the hashes to the readable features and the shortcuts to the
  * definitions they replace, on every SMS of the UCI corpus and on random texts.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -54,6 +54,30 @@ describe('feature extraction shortcuts', () => {
       const bangs = text.match(/!/g)?.length ?? 0;
       expect(features.filter((f) => f.startsWith('shouted:')), text).toEqual(shouted > 0 ? [`shouted:${Math.min(shouted, 4)}`] : []);
       expect(features.filter((f) => f.startsWith('bang:')), text).toEqual(bangs > 0 ? [`bang:${Math.min(bangs, 3)}`] : []);
+    }
+  });
+
+  it('finds number units (150p, 10am) as /^\\d+([a-z]+)$/ does on each word', () => {
+    let seed = 9;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const pool = '0123456789pamkx_é'.split('');
+    for (let t = 0; t < 3000; t++) {
+      const words = Array.from({ length: 1 + Math.floor(random() * 4) }, () => {
+        let w = '';
+        const n = 1 + Math.floor(random() * 6);
+        for (let k = 0; k < n; k++) w += pool[Math.floor(random() * pool.length)];
+        return w;
+      });
+      const text = words.join(' ');
+      const message = normaliseMessage({ from: '+447700900123', to: '+447700900001', text }, normaliser);
+      const analysis = analyseText(text);
+      const expected = new Set<string>();
+      for (const w of analysis.words) {
+        if (w.length >= 5 && /^\d+$/.test(w)) continue; // becomes a number shape first
+        const m = /^\d+([a-z]+)$/.exec(w);
+        if (m) expected.add('numunit:' + m[1]);
+      }
+      expect(new Set(featureStrings(message, analysis).filter((f) => f.startsWith('numunit:'))), text).toEqual(expected);
     }
   });
 
