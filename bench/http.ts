@@ -13,7 +13,7 @@
  * on a shared machine the tail belongs to whoever gets descheduled, and the bare server shows it.
  *
  *   npx tsx bench/http.ts [--runs 3] [--batch 100] [--connections 4] [--requests 400]
- *                         [--rate 2000] [--count 10000] [--log-level info] [--json]
+ *                         [--rate 2000] [--count 10000] [--log-level info] [--db-dir DIR] [--json]
  *
  * The server logs at --log-level (default info: one line per request) to a file in its temp
  * folder. Figures depend on the machine; on a shared machine, compare runs, not absolutes.
@@ -36,6 +36,8 @@ const batchRequests = Number(arg('requests') ?? 400);
 const rate = Number(arg('rate') ?? 2000);
 const count = Number(arg('count') ?? 10_000);
 const logLevel = arg('log-level') ?? 'info';
+/** Where the server's database goes (default the temp folder): /dev/shm takes a busy shared disk out of the figures. */
+const dbDir = arg('db-dir') ?? tmpdir();
 const json = process.argv.includes('--json');
 const TOKEN = 'bench-operator-token-0123456789abcdef';
 const SUBSCRIBERS = 1000;
@@ -278,7 +280,7 @@ function load(): string {
 
 const loadBefore = load();
 const baselineBefore = baseline();
-const dir = mkdtempSync(join(tmpdir(), 'spamgate-bench-http-'));
+const dir = mkdtempSync(join(dbDir, 'spamgate-bench-http-'));
 const server = await startSpamgate(dir);
 const bare = await startBare(dir);
 try {
@@ -318,6 +320,7 @@ try {
     bareNodeServer: { runs: bares.map(latencyRow), median: { p50ms: +q.p50.toFixed(3), p99ms: +q.p99.toFixed(3) } },
     baseline: { inProcessChecksPerSecond: Math.round(inProcess), httpBatchRatio: +(b.checksPerSecond / inProcess).toFixed(2) },
     logLevel,
+    dbDir,
     loadAverage: { before: loadBefore, after: loadAfter },
   };
   const line = (x: PacedResult): string =>
@@ -336,7 +339,7 @@ try {
     console.log(`baseline: a bare node:http server answering a constant, same client and pacing`);
     for (const x of bares) console.log(line(x));
     console.log(`  median run: from due p50 ${q.p50.toFixed(3)} ms, p99 ${q.p99.toFixed(3)} ms; spamgate p99 = ${(p.p99 / q.p99).toFixed(2)}x of it`);
-    console.log(`server log level: ${logLevel}; 1-minute load average ${loadBefore} before, ${loadAfter} after (${os.cpus().length} cores)`);
+    console.log(`database in ${dbDir}; server log level: ${logLevel}; 1-minute load average ${loadBefore} before, ${loadAfter} after (${os.cpus().length} cores)`);
   }
 } finally {
   await Promise.all([stopServer(server), stopServer(bare)]);
