@@ -120,6 +120,9 @@ const checkBayes = throughput(n, (i) => {
 const lat = latencies(100_000, (i) => {
   sink += engine.check(messages[i % m]!).score;
 });
+const latStateless = latencies(100_000, (i) => {
+  sink += stateless.check(messages[i % m]!).score;
+});
 
 const rate = (t: { perSecond: number; perCpuSecond: number }): { wall: number; cpu: number } => ({ wall: Math.round(t.perSecond), cpu: Math.round(t.perCpuSecond) });
 const result = {
@@ -140,6 +143,7 @@ const result = {
   withoutVolumeCostVsAnalysis: Number((analysis.perSecond / checkStateless.perSecond).toFixed(2)),
   rulesAndBayesCostVsAnalysis: Number((analysis.perSecond / checkBayes.perSecond).toFixed(2)),
   latencyMicroseconds: { p50: Number(lat.p50.toFixed(2)), p99: Number(lat.p99.toFixed(2)), p999: Number(lat.p999.toFixed(2)) },
+  latencyWithoutVolumeRulesMicroseconds: { p50: Number(latStateless.p50.toFixed(2)), p99: Number(latStateless.p99.toFixed(2)), p999: Number(latStateless.p999.toFixed(2)) },
   heapMB: Number((memAfter.heapUsed - memBefore.heapUsed).toFixed(1)),
   rssMB: Number(memAfter.rss.toFixed(1)),
   node: process.version,
@@ -154,7 +158,9 @@ else {
   line('check, rules + Bayes', result.checkRulesAndBayes, `   (target ≥ 250,000, no volume rules) → ${result.rulesAndBayesCostVsAnalysis}× the text analysis`);
   line('analysis alone', result.analysisOnly);
   line('bare loop', result.bareLoop);
-  console.log(`  latency          p50 ${result.latencyMicroseconds.p50} µs   p99 ${result.latencyMicroseconds.p99} µs   p99.9 ${result.latencyMicroseconds.p999} µs`);
+  const l = result.latencyMicroseconds;
+  const s = result.latencyWithoutVolumeRulesMicroseconds;
+  console.log(`  latency          p50 ${l.p50} µs   p99 ${l.p99} µs   p99.9 ${l.p999} µs   (no volume rules: p50 ${s.p50} µs   p99 ${s.p99} µs   p99.9 ${s.p999} µs)`);
   console.log(`  memory           heap +${result.heapMB} MB for rules and subscribers, RSS ${result.rssMB} MB`);
 }
 if (sink === 0.5) console.log(''); // keep the work observable
