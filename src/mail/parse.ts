@@ -158,10 +158,10 @@ function countReplacement(text: string): number {
 /** Where the header block ends (index of the blank line), or -1. */
 function headerEnd(raw: Buffer): number {
   const a = raw.indexOf('\n\n');
-  const b = raw.indexOf('\r\n\r\n');
-  if (a < 0) return b;
-  if (b < 0) return a;
-  return Math.min(a, b);
+  // A CRLF blank line can only come first if it is before the LF one: never search the whole
+  // body for CRLF in mail stored with bare LFs.
+  const b = (a < 0 ? raw : raw.subarray(0, a + 3)).indexOf('\r\n\r\n');
+  return b < 0 ? a : b;
 }
 
 /** Reject what is not a message before handing it to the parser. */
