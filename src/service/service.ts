@@ -51,6 +51,8 @@ export interface SubscriberServiceOptions {
   readonly repository?: SubscriberRepository;
   /** `normal` (default) survives a process crash; `full` also a power loss, at an fsync per commit. */
   readonly synchronous?: 'normal' | 'full';
+  /** WAL checkpoints in a worker thread, off the request path (for servers; see store/checkpointer.ts). */
+  readonly backgroundCheckpoints?: boolean;
   /** Days a held message stays in the spam box before `purge` drops it; default 30. */
   readonly retentionDays?: number;
   /** Messages kept per subscriber; the oldest are evicted first. Default 1000. */
@@ -164,7 +166,13 @@ export class SubscriberServiceImpl implements SubscriberService {
     this.serviceNumber = options.serviceNumber !== undefined ? this.subscriberKey(options.serviceNumber, 'serviceNumber') : undefined;
 
     const dbPath = options.dbPath ?? defaultDatabasePath();
-    this.store = options.repository ?? SqliteSubscriberStore.open(dbPath, { synchronous: options.synchronous ?? 'normal' });
+    this.store =
+      options.repository ??
+      SqliteSubscriberStore.open(dbPath, {
+        synchronous: options.synchronous ?? 'normal',
+        backgroundCheckpoints: options.backgroundCheckpoints ?? false,
+        onCheckpointError: (message) => this.log.warn({ db: dbPath }, message),
+      });
     try {
       const modelPath = options.modelPath ?? dbPath;
       if (modelPath !== false) {

@@ -15,6 +15,7 @@
  * default) a committed transaction survives the process being killed, but the last few may be
  * lost if the machine loses power; `synchronous: 'full'` makes each commit wait for fsync.
  */
+import { startBackgroundCheckpoints, type BackgroundCheckpoints } from './checkpointer.js';
 import { openDatabase, migrate, type Db, type Migration } from './db.js';
 import type { Verdict } from '../engine/types.js';
 import { SubscriberRuleError } from '../rules/subscriber.js';
@@ -94,6 +95,13 @@ export const SUBSCRIBERS_SCHEMA_VERSION = MIGRATIONS.length;
 export interface SqliteStoreOptions {
   /** `normal` (default): survives a process crash; `full`: also a power loss, at an fsync a commit. */
   readonly synchronous?: 'normal' | 'full';
+  /**
+   * WAL checkpoints in a worker thread instead of inside a commit (store/checkpointer.ts): for
+   * servers, whose request latency would otherwise carry the checkpoint's fsync.
+   */
+  readonly backgroundCheckpoints?: boolean;
+  /** Where checkpoint problems are reported (with backgroundCheckpoints). */
+  readonly onCheckpointError?: (message: string) => void;
 }
 
 interface SpamBoxRow {
@@ -209,6 +217,7 @@ function actorName(actor: Actor): { kind: string; name: string; channel: string 
 export class SqliteSubscriberStore implements SubscriberRepository {
   readonly db: Db;
   private readonly s;
+  private checkpoints: BackgroundCheckpoints | undefined;
 
   /** Open (creating and migrating when needed) the subscriber tables in a database file. */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteSubscriberStore {
@@ -216,7 +225,11 @@ export class SqliteSubscriberStore implements SubscriberRepository {
     try {
       if (options.synchronous === 'full') db.pragma('synchronous = FULL');
       migrate(db, COMPONENT, MIGRATIONS);
-      return new SqliteSubscriberStore(db);
+      const store = new SqliteSubscriberStore(db);
+      if (options.backgroundCheckpoints) {
+        store.checkpoints = startBackgroundCheckpoints(db, path, options.onCheckpointError ? { onError: options.onCheckpointError } : {});
+      }
+      return store;
     } catch (err) {
       db.close();
       throw err;
@@ -479,6 +492,7 @@ export class SqliteSubscriberStore implements SubscriberRepository {
   }
 
   close(): void {
+    this.checkpoints?.stop();
     if (this.db.open) this.db.close();
   }
 }

@@ -74,6 +74,9 @@ export async function startServer(flags: ServeFlags, logger: Logger): Promise<Ru
     engine,
     ...(flags.db ? { dbPath: flags.db } : {}),
     ...(flags.serviceNumber ? { serviceNumber: flags.serviceNumber } : {}),
+    // Feedback trains the model the engine scores with.
+    ...(flags.model ? { modelPath: flags.model } : {}),
+    backgroundCheckpoints: true,
     retentionDays: positiveInt(flags.retentionDays, '--retention-days', 36_500),
     spamBoxCapacity: positiveInt(flags.spamboxCapacity, '--spambox-capacity', 1_000_000),
     logger,

@@ -131,6 +131,9 @@ export async function startProxy(flags: ProxyFlags, logger: Logger): Promise<Run
     engine,
     ...(flags.db ? { dbPath: flags.db } : {}),
     ...(flags.serviceNumber ? { serviceNumber: flags.serviceNumber } : {}),
+    // Feedback trains the model the engine scores with.
+    ...(flags.model ? { modelPath: flags.model } : {}),
+    backgroundCheckpoints: true,
     logger,
     logText: flags.logText ?? false,
   });
