@@ -16,6 +16,7 @@ export { RuleLoadError, formatProblem, type RuleProblem } from './rules/source.j
 export { compileSubscriber, parseSubscribersFile, SubscriberRuleError } from './rules/subscriber.js';
 export { SUBSCRIBER_LIMITS, emptySubscriberRules, type SubscriberRules, type QuietWindow } from './rules/subscriber-types.js';
 export { CONDITION_KINDS } from './rules/conditions/index.js';
+export { BayesClassifier, BAYES_BANDS, loadClassifier, TokenStore, Trainer, type TrainOutcome } from './bayes/index.js';
 export { createSubscriberService, SubscriberServiceImpl, SqliteSubscriberStore, parseCommand, DEFAULT_REPLIES, type SubscriberService, type SubscriberServiceOptions, type SubscriberRepository, type SpamBoxItem, type ProcessResult, type CommandResult, type Actor, type FeedbackLabel, type FeedbackResult, type RuleList, type Page, type Replies } from './service/index.js';
 export { MemoryVolumeStore, type VolumeStore, type CounterSpec, type VolumeStats, type MemoryVolumeStoreOptions } from './rules/volume-store.js';
 export { watchRules, type WatchRulesOptions, type RuleWatcher, type ReloadResult, type ReloadSuccess, type ReloadFailure, type ReloadLogger, type ReloadReason } from './engine/reload.js';
