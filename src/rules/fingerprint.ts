@@ -18,9 +18,13 @@
  *
  * The campaign counter counts distinct recipients per band key and reads the largest band, so
  * exact copies (after step 1) are counted exactly and edited copies at about J² of their number.
- * The keys are plain strings computed from the text alone, so proxies side by side sharing a
- * store count one campaign together.
+ * The keys are 53-bit key hashes computed from the text alone, so proxies side by side sharing
+ * a store count one campaign together. Words are not hashed again: the analysis's `wordHashes`
+ * (FNV-1a) are mixed with fmix32, and only words with a digit are looked at character by
+ * character.
  */
+import { wordHash } from '../text/analysis.js';
+import { combine, fmix32 } from './volume-store.js';
 
 /** Fewer distinct words than this is too generic to call a campaign ("ok see you later"). */
 export const MIN_WORDS = 5;
@@ -30,32 +34,41 @@ const HASHES = BANDS * ROWS;
 /** Words looked at: the head of a long text identifies it as well as the whole (bounded cost). */
 const MAX_WORDS = 400;
 
-/** FNV-1a, finalised with fmix32 so that every bit depends on every character; -1 for a word with a digit unless `digits`. */
-function wordHash(s: string, digits = false): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!digits && c >= 0x30 && c <= 0x39) return -1;
-    h = Math.imul(h ^ c, 0x01000193);
-  }
-  return fmix32(h >>> 0);
-}
-
-/** MurmurHash3's finaliser: a bijection on 32 bits that mixes every bit into every other. */
-function fmix32(x: number): number {
-  let h = x;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+/** A word's hash as the text analysis gives it (`wordHash`: FNV-1a), mixed so that every bit depends on every character. */
+function mixed(analysisHash: number): number {
+  return fmix32(analysisHash >>> 0);
 }
 
 const SEEDS = Uint32Array.from({ length: HASHES }, (_, i) => fmix32(0x9e3779b9 * (i + 1)));
-const STOP_WORDS = new Set([
+const STOP_WORDS = [
   'the', 'and', 'you', 'for', 'are', 'your', 'with', 'this', 'that', 'have', 'will', 'not', 'but',
   'was', 'our', 'has', 'its', 'they', 'them', 'from', 'just', 'can', 'all', 'what', 'when', 'there',
   'then', 'she', 'him', 'her', 'his', 'who', 'how', 'been', 'were', 'would', 'could', 'should', 'about',
   'into', 'than', 'also', 'some', 'any', 'had', 'did', 'does', 'yours', 'i\'ll', 'i\'m', 'don\'t',
-]);
+];
+/**
+ * Stop words by mixed hash, open addressing in 256 slots: the test is two loads, no string
+ * hashing. Another word with the same 32-bit hash would be dropped too (about one word in 10^8).
+ */
+const STOP_TABLE = new Uint32Array(256);
+for (const w of STOP_WORDS) {
+  let i = mixed(wordHash(w)) & 255;
+  while (STOP_TABLE[i] !== 0) i = (i + 1) & 255;
+  STOP_TABLE[i] = mixed(wordHash(w));
+}
+function isStopWord(h: number): boolean {
+  for (let i = h & 255; STOP_TABLE[i] !== 0; i = (i + 1) & 255) if (STOP_TABLE[i] === h) return true;
+  return false;
+}
+
+function hasDigit(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) return true;
+  }
+  return false;
+}
+
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 /** The registrable part of a host, roughly: the last two labels (three under a 2-letter SLD such as co.uk). */
@@ -69,29 +82,46 @@ function siteOf(host: string): string {
 }
 
 const tokens = new Uint32Array(MAX_WORDS + 64);
-const shingles = new Uint32Array(2 * (MAX_WORDS + 64));
 const mins = new Uint32Array(HASHES);
-const HASH_OF_NUMBER = wordHash('#');
+const HASH_OF_NUMBER = mixed(wordHash('#'));
 /** Distinct words counted so far, to refuse texts too short to tell apart. */
 const firstWords = new Uint32Array(MIN_WORDS);
+const bands = new Float64Array(BANDS);
+
+function minHash(x: number): void {
+  // x is already well mixed (fmix32): one multiply and shift per function is enough to order
+  // the set differently for each.
+  for (let k = 0; k < HASHES; k++) {
+    let v = Math.imul(x ^ SEEDS[k]!, 0x85ebca6b);
+    v = (v ^ (v >>> 13)) >>> 0;
+    if (v < mins[k]!) mins[k] = v;
+  }
+}
 
 /**
- * The LSH band keys of a text (its analysed words and links), or null when it has too few
- * distinct words to be told apart from everyday phrases. No allocation but the keys: the
- * scratch buffers are per process, which is safe because checks are synchronous.
+ * The LSH band keys of a text as store key hashes (see `keyHash`), or null when it has too few
+ * distinct words to be told apart from everyday phrases. `hashes` are the analysis's
+ * `wordHashes` (computed here when absent). Returns a per-process scratch array, overwritten by
+ * the next call (checks are synchronous); nothing is allocated.
  */
-export function campaignKeys(words: readonly string[], links: ReadonlyArray<{ readonly host: string }>): string[] | null {
+export function campaignBands(
+  words: readonly string[],
+  links: ReadonlyArray<{ readonly host: string }>,
+  hashes?: readonly number[],
+): Float64Array | null {
+  if (words.length < MIN_WORDS) return null;
   let n = 0;
   let distinct = 0;
   const limit = Math.min(words.length, MAX_WORDS);
   for (let i = 0; i < limit; i++) {
     const w = words[i]!;
-    const h = wordHash(w); // one pass: the hash, or -1 when the word has a digit
-    if (h < 0) {
+    if (hasDigit(w)) {
       if (n === 0 || tokens[n - 1] !== HASH_OF_NUMBER) tokens[n++] = HASH_OF_NUMBER;
       continue;
     }
-    if (w.length <= 2 || STOP_WORDS.has(w)) continue;
+    if (w.length <= 2) continue;
+    const h = mixed(hashes !== undefined ? hashes[i]! : wordHash(w));
+    if (isStopWord(h)) continue;
     tokens[n++] = h;
     if (distinct < MIN_WORDS) {
       let seen = false;
@@ -100,26 +130,19 @@ export function campaignKeys(words: readonly string[], links: ReadonlyArray<{ re
     }
   }
   if (distinct < MIN_WORDS) return null;
-  for (let i = 0; i < links.length && n < tokens.length; i++) tokens[n++] = wordHash(`@${siteOf(links[i]!.host)}`, true);
-  let m = 0;
-  for (let i = 0; i < n; i++) {
-    shingles[m++] = tokens[i]!;
-    if (i > 0) shingles[m++] = fmix32((Math.imul(tokens[i - 1]!, 31) + tokens[i]!) >>> 0);
-  }
+  for (let i = 0; i < links.length && n < tokens.length; i++) tokens[n++] = mixed(wordHash(`@${siteOf(links[i]!.host)}`));
+  // Shingles: each token and each adjacent pair, fed to the MinHash as they are made.
   mins.fill(0xffffffff);
-  for (let i = 0; i < m; i++) {
-    const x = shingles[i]!;
-    // x is already well mixed (wordHash, or fmix32 for pairs): one multiply and shift per function
-    // is enough to order the set differently for each.
-    for (let k = 0; k < HASHES; k++) {
-      let v = Math.imul(x ^ SEEDS[k]!, 0x85ebca6b);
-      v = (v ^ (v >>> 13)) >>> 0;
-      if (v < mins[k]!) mins[k] = v;
-    }
+  for (let i = 0; i < n; i++) {
+    minHash(tokens[i]!);
+    if (i > 0) minHash(fmix32((Math.imul(tokens[i - 1]!, 31) + tokens[i]!) >>> 0));
   }
-  const keys: string[] = new Array<string>(BANDS);
-  for (let b = 0; b < BANDS; b++) {
-    keys[b] = `${b}:${mins[b * ROWS]!.toString(36)}.${mins[b * ROWS + 1]!.toString(36)}`;
-  }
-  return keys;
+  for (let b = 0; b < BANDS; b++) bands[b] = combine(mins[b * ROWS]! ^ Math.imul(b + 1, 0x27d4eb2d), mins[b * ROWS + 1]!);
+  return bands;
+}
+
+/** `campaignBands` as a fresh array (tests and tools). */
+export function campaignKeys(words: readonly string[], links: ReadonlyArray<{ readonly host: string }>, hashes?: readonly number[]): number[] | null {
+  const b = campaignBands(words, links, hashes);
+  return b === null ? null : Array.from(b);
 }

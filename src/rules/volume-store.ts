@@ -9,8 +9,8 @@
  *
  * Memory is bounded whatever the traffic: each counter keeps at most `maxKeys` keys (about the
  * least recently used dropped first) in typed-array slabs, a distinct counter a table of
- * `maxMembers` (key, member) pairs as 53-bit hashes, and keys longer than 64 characters are
- * kept as a hash too.
+ * `maxMembers` (key, member) pairs. Keys and members are held as 53-bit hashes (`keyHash`),
+ * never as strings: a check hashes its sender, recipient and client once for all counters.
  */
 
 /** One counter as the rules declare it. */
@@ -45,6 +45,14 @@ export interface VolumeStore {
    * the window, this one included.
    */
   distinct(counter: CounterSpec, key: string, member: string, time: number): number;
+  /**
+   * `count` with the key already hashed by `keyHash` (a non-zero integer below 2^53): the path
+   * checks take, so that a message's sender is hashed once for all counters and campaign keys
+   * are never strings. `count(c, k, t)` and `countHashed(c, keyHash(k), t)` are one count.
+   */
+  countHashed(counter: CounterSpec, key: number, time: number): number;
+  /** `distinct` with key and member hashed by `keyHash`. */
+  distinctHashed(counter: CounterSpec, key: number, member: number, time: number): number;
   /** Drop every counter whose name is not listed (after a reload removed its rules). */
   retain(names: ReadonlySet<string>): void;
   stats(): VolumeStats;
@@ -59,9 +67,7 @@ export interface MemoryVolumeStoreOptions {
 
 /** Time buckets per window: an event stops counting between 15/16 and 16/16 of the window after it. */
 export const BUCKETS = 16;
-const MAX_KEY_LENGTH = 64;
-
-/** cyrb53: a fast 53-bit string hash, good enough to stand in for long keys. */
+/** cyrb53: a fast 53-bit string hash. */
 export function hash53(s: string, seed = 0): number {
   let h1 = 0xdeadbeef ^ seed;
   let h2 = 0x41c6ce57 ^ seed;
@@ -75,8 +81,33 @@ export function hash53(s: string, seed = 0): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
-function boundedKey(s: string): string {
-  return s.length <= MAX_KEY_LENGTH ? s : `#${hash53(s).toString(36)}`;
+/**
+ * A key or member as the store holds it: a non-zero integer below 2^53 whose low 32 bits are
+ * well mixed (tables index by them). Two different strings share a hash with probability
+ * 2^-53 per pair: at 100,000 keys a counter, about one merged pair in 10^6 stores.
+ */
+export function keyHash(s: string): number {
+  return hash53(s) || 1;
+}
+
+/** MurmurHash3's finaliser: a bijection on 32 bits that mixes every bit into every other. */
+export function fmix32(x: number): number {
+  let h = x;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Two 32-bit values to one key hash (low 32 bits mixed, 21 more above them, never 0). */
+export function combine(a: number, b: number): number {
+  const lo = fmix32(a ^ Math.imul(b, 0x9e3779b1));
+  const hi = fmix32(b ^ Math.imul(lo, 0x85ebca77)) & 0x1fffff;
+  return hi * 4294967296 + lo || 1;
+}
+
+/** The high 21 bits of a key hash. */
+function high(h: number): number {
+  return Math.floor(h / 4294967296);
 }
 
 /** Ring index of a bucket number (times before 1970 give negative numbers). */
@@ -91,18 +122,27 @@ interface Counter {
 }
 
 /**
- * Keys to dense slot numbers, at most `maxKeys`, the least recently used given up first as
- * CLOCK approximates it: a touch sets the slot's bit, and when the table is full a hand sweeps
- * the slots, clearing bits, and takes the first slot without one. A key touched often, such
- * as a bulk sender's, always has its bit set and stays. O(1) amortised, one byte a slot, and a
- * touch writes nothing but its own bit.
+ * Key hashes to dense slot numbers, at most `maxKeys`, the least recently used given up first
+ * as CLOCK approximates it: a touch sets the slot's bit, and when the table is full a hand
+ * sweeps the slots, clearing bits, and takes the first slot without one. A key touched often,
+ * such as a bulk sender's, always has its bit set and stays. The index is an open-addressing
+ * table of hashes (linear probing, at most half full, backward-shift deletion): no Map, no
+ * string, no object per key. O(1) amortised; a touch of a known key reads the index and writes
+ * its own bit.
  */
 class SlotTable {
-  private readonly slots = new Map<string, number>();
-  private keyOf: string[] = [];
+  /** Open addressing: key hash (0 = empty) and its slot. */
+  private index = new Float64Array(128);
+  private slotAt = new Int32Array(128);
+  private mask = 127;
+  /** Per slot: its key hash (to unlink it when the slot is given up) and CLOCK bit. */
+  private keyOf = new Float64Array(0);
   private referenced = new Uint8Array(0);
   private hand = 0;
   private used = 0;
+  size = 0;
+  /** Whether the slot the last `touch` returned is new to its key. */
+  fresh = false;
 
   constructor(
     private readonly maxKeys: number,
@@ -110,37 +150,74 @@ class SlotTable {
     private readonly onGrow: (capacity: number) => void,
   ) {}
 
-  get size(): number {
-    return this.slots.size;
-  }
-
-  /** Whether the slot the last `touch` returned is new to its key. */
-  fresh = false;
-
   /** The key's slot (no allocation: `fresh` says whether it is new to the key). */
-  touch(key: string): number {
-    const found = this.slots.get(key);
-    if (found !== undefined) {
-      this.referenced[found] = 1;
-      this.fresh = false;
-      return found;
+  touch(key: number): number {
+    const index = this.index;
+    const mask = this.mask;
+    for (let i = (key >>> 0) & mask; ; i = (i + 1) & mask) {
+      const k = index[i]!;
+      if (k === key) {
+        const slot = this.slotAt[i]!;
+        this.referenced[slot] = 1;
+        this.fresh = false;
+        return slot;
+      }
+      if (k === 0) break;
     }
     const slot = this.used < this.maxKeys ? this.allocate() : this.evict();
-    this.slots.set(key, slot);
+    this.link(key, slot);
     this.keyOf[slot] = key;
     this.referenced[slot] = 1;
     this.fresh = true;
     return slot;
   }
 
+  private link(key: number, slot: number): void {
+    if (2 * (this.size + 1) > this.index.length) this.rehash(this.index.length * 2);
+    const mask = this.mask;
+    let i = (key >>> 0) & mask;
+    while (this.index[i] !== 0) i = (i + 1) & mask;
+    this.index[i] = key;
+    this.slotAt[i] = slot;
+    this.size++;
+  }
+
+  /** Remove a key, shifting later entries of its probe run back so that lookups still find them. */
+  private unlink(key: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    let i = (key >>> 0) & mask;
+    while (index[i] !== key) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
+      const home = (index[j]! >>> 0) & mask;
+      // Entry j may move to the hole at i unless its home lies cyclically in (i, j].
+      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (stays) continue;
+      index[i] = index[j]!;
+      this.slotAt[i] = this.slotAt[j]!;
+      i = j;
+    }
+    index[i] = 0;
+    this.size--;
+  }
+
+  private rehash(capacity: number): void {
+    const { index, slotAt } = this;
+    this.index = new Float64Array(capacity);
+    this.slotAt = new Int32Array(capacity);
+    this.mask = capacity - 1;
+    this.size = 0;
+    for (let e = 0; e < index.length; e++) if (index[e] !== 0) this.link(index[e]!, slotAt[e]!);
+  }
+
   private evict(): number {
     while (this.referenced[this.hand] === 1) {
       this.referenced[this.hand] = 0;
-      this.hand = (this.hand + 1) % this.used;
+      this.hand = this.hand + 1 === this.used ? 0 : this.hand + 1;
     }
     const slot = this.hand;
-    this.hand = (this.hand + 1) % this.used;
-    this.slots.delete(this.keyOf[slot]!);
+    this.hand = this.hand + 1 === this.used ? 0 : this.hand + 1;
+    this.unlink(this.keyOf[slot]!);
     return slot;
   }
 
@@ -150,6 +227,9 @@ class SlotTable {
       const referenced = new Uint8Array(capacity);
       referenced.set(this.referenced);
       this.referenced = referenced;
+      const keyOf = new Float64Array(capacity);
+      keyOf.set(this.keyOf);
+      this.keyOf = keyOf;
       this.onGrow(capacity);
     }
     return this.used++;
@@ -157,13 +237,15 @@ class SlotTable {
 }
 
 /**
- * Event counts per key in a ring of BUCKETS time buckets, all keys in one slab of typed arrays
- * (about 100 bytes a key with its map entry, no object per key). Each key's life (from its
- * first event, or from a restart of its ring) has a generation number, which distinct counts
- * use to tell their members' keys apart.
+ * Event counts per key in a ring of BUCKETS time buckets plus their running total (so reading a
+ * count is one load, not a sum), all keys in one slab of typed arrays (about 90 bytes a key with
+ * its index entry, no object per key). Each key's life (from its first event, or from a restart
+ * of its ring) has a generation number, which distinct counts use to tell their members' keys
+ * apart.
  */
 class EventCounter implements Counter {
   private counts = new Uint32Array(0);
+  private totals = new Uint32Array(0);
   /** Bucket number (time / bucket width) of each slot's newest bucket. */
   private heads = new Float64Array(0);
   private generations = new Uint32Array(0);
@@ -176,11 +258,14 @@ class EventCounter implements Counter {
     this.table = new SlotTable(maxKeys, (capacity) => {
       const counts = new Uint32Array(capacity * BUCKETS);
       counts.set(this.counts);
+      const totals = new Uint32Array(capacity);
+      totals.set(this.totals);
       const heads = new Float64Array(capacity);
       heads.set(this.heads);
       const generations = new Uint32Array(capacity);
       generations.set(this.generations);
       this.counts = counts;
+      this.totals = totals;
       this.heads = heads;
       this.generations = generations;
     });
@@ -195,7 +280,7 @@ class EventCounter implements Counter {
   }
 
   /** The key's slot with its ring moved on to `bucket`. */
-  advance(key: string, bucket: number): number {
+  advance(key: number, bucket: number): number {
     const slot = this.table.touch(key);
     const base = slot * BUCKETS;
     const head = this.heads[slot]!;
@@ -203,13 +288,24 @@ class EventCounter implements Counter {
       // A new key, or a time older than the whole ring: a stale head (a clock that jumped
       // ahead once) must not stop the key from counting for ever, so the ring restarts.
       this.counts.fill(0, base, base + BUCKETS);
+      this.totals[slot] = 0;
       this.heads[slot] = bucket;
       this.generations[slot] = this.nextGeneration;
       this.nextGeneration = (this.nextGeneration + 1) >>> 0 || 1;
     } else if (bucket > head) {
       // Time moved on: clear the buckets between the old head and the new one.
-      const steps = Math.min(bucket - head, BUCKETS);
-      for (let k = 1; k <= steps; k++) this.counts[base + ring(head + k)] = 0;
+      if (bucket - head >= BUCKETS) {
+        this.counts.fill(0, base, base + BUCKETS);
+        this.totals[slot] = 0;
+      } else {
+        let total = this.totals[slot]!;
+        for (let b = head + 1; b <= bucket; b++) {
+          const i = base + ring(b);
+          total -= this.counts[i]!;
+          this.counts[i] = 0;
+        }
+        this.totals[slot] = total;
+      }
       this.heads[slot] = bucket;
     }
     return slot;
@@ -225,23 +321,28 @@ class EventCounter implements Counter {
     return bucket <= head && bucket > head - BUCKETS;
   }
 
-  bump(slot: number, bucket: number, delta: 1 | -1): void {
+  increment(slot: number, bucket: number): void {
+    this.counts[slot * BUCKETS + ring(bucket)]++;
+    this.totals[slot]++;
+  }
+
+  decrement(slot: number, bucket: number): void {
     const i = slot * BUCKETS + ring(bucket);
-    if (delta > 0 || this.counts[i]! > 0) this.counts[i] = this.counts[i]! + delta;
+    if (this.counts[i]! > 0) {
+      this.counts[i]--;
+      this.totals[slot]--;
+    }
   }
 
   sum(slot: number): number {
-    const base = slot * BUCKETS;
-    let total = 0;
-    for (let k = 0; k < BUCKETS; k++) total += this.counts[base + k]!;
-    return total;
+    return this.totals[slot]!;
   }
 
-  add(key: string, time: number): number {
+  add(key: number, time: number): number {
     const bucket = Math.floor(time / this.width);
     const slot = this.advance(key, bucket);
-    this.bump(slot, bucket, 1);
-    return this.sum(slot);
+    this.increment(slot, bucket);
+    return this.totals[slot]!;
   }
 }
 
@@ -278,7 +379,7 @@ class PairTable {
 
   /** The entry holding `hash`, or -1. */
   find(hash: number): number {
-    const base = (hash % this.sets) * WAYS;
+    const base = ((hash >>> 0) % this.sets) * WAYS;
     for (let w = 0; w < WAYS; w++) if (this.hashes[base + w] === hash) return base + w;
     return -1;
   }
@@ -292,7 +393,7 @@ class PairTable {
   }
 
   insert(hash: number, bucket: number): void {
-    const base = (hash % this.sets) * WAYS;
+    const base = ((hash >>> 0) % this.sets) * WAYS;
     let victim = base;
     for (let w = 0; w < WAYS; w++) {
       const e = base + w;
@@ -339,22 +440,23 @@ class DistinctCounter implements Counter {
     return this.pairs.occupied;
   }
 
-  add(key: string, member: string, time: number): number {
+  add(key: number, member: number, time: number): number {
     const bucket = Math.floor(time / this.ring.width);
     const slot = this.ring.advance(key, bucket);
-    // The key's generation seeds the hash: a key dropped and seen again starts with no members.
-    const hash = hash53(member, this.ring.generation(slot)) || 1;
-    const entry = this.pairs.find(hash);
+    // The key's generation is part of the pair: a key dropped and seen again starts with no members.
+    const generation = this.ring.generation(slot);
+    const pair = combine((member >>> 0) ^ generation, high(member) ^ Math.imul(generation, 0x2545f491));
+    const entry = this.pairs.find(pair);
     if (entry >= 0) {
       const counted = this.pairs.bucketAt(entry);
       if (bucket > counted) {
-        if (this.ring.holds(slot, counted)) this.ring.bump(slot, counted, -1);
-        this.ring.bump(slot, bucket, 1);
+        if (this.ring.holds(slot, counted)) this.ring.decrement(slot, counted);
+        this.ring.increment(slot, bucket);
         this.pairs.setBucket(entry, bucket);
       }
     } else {
-      this.ring.bump(slot, bucket, 1);
-      this.pairs.insert(hash, bucket);
+      this.ring.increment(slot, bucket);
+      this.pairs.insert(pair, bucket);
     }
     return this.ring.sum(slot);
   }
@@ -364,6 +466,9 @@ class DistinctCounter implements Counter {
 export class MemoryVolumeStore implements VolumeStore {
   private readonly events = new Map<string, EventCounter>();
   private readonly distincts = new Map<string, DistinctCounter>();
+  /** The last distinct counter asked for: a campaign asks for one four times in a row. */
+  private lastSpec: CounterSpec | undefined;
+  private lastDistinct: DistinctCounter | undefined;
   readonly maxKeys: number;
   readonly maxMembers: number;
 
@@ -373,27 +478,39 @@ export class MemoryVolumeStore implements VolumeStore {
   }
 
   count(counter: CounterSpec, key: string, time: number): number {
+    return this.countHashed(counter, keyHash(key), time);
+  }
+
+  distinct(counter: CounterSpec, key: string, member: string, time: number): number {
+    return this.distinctHashed(counter, keyHash(key), keyHash(member), time);
+  }
+
+  countHashed(counter: CounterSpec, key: number, time: number): number {
     let c = this.events.get(counter.name);
     if (c === undefined) {
       c = new EventCounter(counter.windowMs, this.maxKeys);
       this.events.set(counter.name, c);
     }
-    return c.add(boundedKey(key), time);
+    return c.add(key, time);
   }
 
-  distinct(counter: CounterSpec, key: string, member: string, time: number): number {
-    let c = this.distincts.get(counter.name);
+  distinctHashed(counter: CounterSpec, key: number, member: number, time: number): number {
+    let c = counter === this.lastSpec ? this.lastDistinct : this.distincts.get(counter.name);
     if (c === undefined) {
       c = new DistinctCounter(counter.windowMs, this.maxKeys, this.maxMembers);
       this.distincts.set(counter.name, c);
     }
-    return c.add(boundedKey(key), member, time);
+    this.lastSpec = counter;
+    this.lastDistinct = c;
+    return c.add(key, member, time);
   }
 
   retain(names: ReadonlySet<string>): void {
     for (const map of [this.events, this.distincts] as Array<Map<string, Counter>>) {
       for (const name of [...map.keys()]) if (!names.has(name)) map.delete(name);
     }
+    this.lastSpec = undefined;
+    this.lastDistinct = undefined;
   }
 
   stats(): VolumeStats {

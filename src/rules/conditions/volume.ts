@@ -13,9 +13,9 @@
  */
 import type { Message } from '../../message/types.js';
 import type { TextAnalysis } from '../../text/analysis.js';
-import { campaignKeys } from '../fingerprint.js';
+import { campaignBands } from '../fingerprint.js';
 import type { Field } from '../source.js';
-import { MemoryVolumeStore, type CounterSpec, type VolumeStore } from '../volume-store.js';
+import { keyHash, MemoryVolumeStore, type CounterSpec, type VolumeStore } from '../volume-store.js';
 import type { ConditionKind } from './types.js';
 
 export const MAX_WINDOW_MS = 24 * 3600_000;
@@ -66,29 +66,53 @@ function short(value: string): string {
 
 /** How a counter reads a message; counters with the same name are the same counter. */
 interface CounterDef extends CounterSpec {
-  observe(message: Message, keys: CampaignKeys, store: VolumeStore, spec: CounterSpec): number;
+  observe(keys: MessageKeys, store: VolumeStore, spec: CounterSpec): number;
 }
 
-/** The message's campaign keys, computed at most once per observation. */
-class CampaignKeys {
-  private analysis: TextAnalysis | undefined;
-  private keys: string[] | null | undefined;
-  reset(analysis: TextAnalysis): void {
+/**
+ * The current message's keys as store hashes, each computed at most once per check however
+ * many counters read it (the sender for a rate and a recipients counter, say), and the campaign
+ * bands only if a campaign counter asks. 0 means the message does not say.
+ */
+class MessageKeys {
+  message!: Message;
+  private analysis!: TextAnalysis;
+  private from = -1;
+  private to = -1;
+  private source = -1;
+  private bands: Float64Array | null | undefined;
+
+  reset(message: Message, analysis: TextAnalysis): void {
+    this.message = message;
     this.analysis = analysis;
-    this.keys = undefined;
+    this.from = -1;
+    this.to = -1;
+    this.source = -1;
+    this.bands = undefined;
   }
-  get(): string[] | null {
-    if (this.keys === undefined) this.keys = campaignKeys(this.analysis!.words, this.analysis!.urls);
-    return this.keys;
+
+  key(per: Per): number {
+    if (per === 'sender') return this.from < 0 ? (this.from = hashOf(this.message.from.value)) : this.from;
+    if (per === 'recipient') return this.to < 0 ? (this.to = hashOf(this.message.to.value)) : this.to;
+    return this.source < 0 ? (this.source = hashOf(this.message.source ?? '')) : this.source;
   }
+
+  campaignBands(): Float64Array | null {
+    if (this.bands === undefined) this.bands = campaignBands(this.analysis.words, this.analysis.urls, this.analysis.wordHashes);
+    return this.bands;
+  }
+}
+
+function hashOf(value: string): number {
+  return value === '' ? 0 : keyHash(value);
 }
 
 function rateCounter(per: Per, windowMs: number): CounterDef {
   return {
     name: `rate:${per}:${windowMs}`, windowMs, cap: 0,
-    observe(message, _keys, store, spec) {
-      const key = keyOf(message, per);
-      return key === '' ? 0 : store.count(spec, key, message.time);
+    observe(keys, store, spec) {
+      const key = keys.key(per);
+      return key === 0 ? 0 : store.countHashed(spec, key, keys.message.time);
     },
   };
 }
@@ -96,25 +120,26 @@ function rateCounter(per: Per, windowMs: number): CounterDef {
 function recipientsCounter(per: Per, windowMs: number): CounterDef {
   return {
     name: `recipients:${per}:${windowMs}`, windowMs, cap: 0,
-    observe(message, _keys, store, spec) {
-      const key = keyOf(message, per);
-      const to = message.to.value;
-      return key === '' || to === '' ? 0 : store.distinct(spec, key, to, message.time);
+    observe(keys, store, spec) {
+      const key = keys.key(per);
+      const to = keys.key('recipient');
+      return key === 0 || to === 0 ? 0 : store.distinctHashed(spec, key, to, keys.message.time);
     },
   };
 }
 
 function campaignCounter(member: 'recipients' | 'senders', windowMs: number): CounterDef {
+  const per: Per = member === 'recipients' ? 'recipient' : 'sender';
   return {
     name: `campaign-${member}:${windowMs}`, windowMs, cap: 0,
-    observe(message, keys, store, spec) {
-      const m = member === 'recipients' ? message.to.value : message.from.value;
-      if (m === '') return 0;
-      const bands = keys.get();
+    observe(keys, store, spec) {
+      const m = keys.key(per);
+      if (m === 0) return 0;
+      const bands = keys.campaignBands();
       if (bands === null) return 0;
       let most = 0;
-      for (const band of bands) {
-        const n = store.distinct(spec, band, m, message.time);
+      for (let b = 0; b < bands.length; b++) {
+        const n = store.distinctHashed(spec, bands[b]!, m, keys.message.time);
         if (n > most) most = n;
       }
       return most;
@@ -127,7 +152,7 @@ export class VolumePlan {
   readonly counters: readonly CounterSpec[];
   readonly names: ReadonlySet<string>;
   private readonly values: Float64Array;
-  private readonly keys = new CampaignKeys();
+  private readonly keys = new MessageKeys();
   private ownStore: VolumeStore | undefined;
 
   constructor(private readonly defs: readonly CounterDef[]) {
@@ -143,8 +168,8 @@ export class VolumePlan {
   observe(message: Message, analysis: TextAnalysis, store?: VolumeStore): void {
     const s = store ?? (this.ownStore ??= new MemoryVolumeStore());
     const keys = this.keys; // checks are synchronous: one scratch per plan
-    keys.reset(analysis);
-    for (let i = 0; i < this.defs.length; i++) this.values[i] = this.defs[i]!.observe(message, keys, s, this.counters[i]!);
+    keys.reset(message, analysis);
+    for (let i = 0; i < this.defs.length; i++) this.values[i] = this.defs[i]!.observe(keys, s, this.counters[i]!);
   }
 
   /** The number counter `index` observed for the current message. */
