@@ -8,7 +8,7 @@
  * Each rate is given by the wall clock and per CPU-second of this process (less inflated when
  * the machine is busy with other work).
  *
- *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/engine.js [--json] [--messages N]
+ *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/engine.js [--json] [--messages N] [--only stateless|bayes]
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,6 +102,16 @@ for (const e of [stateless, withBayes]) for (let i = 0; i < 100_000; i++) e.chec
 for (let i = 0; i < 50_000; i++) engine.check(messages[i % m]!);
 
 let sink = 0;
+// --only stateless|bayes: run just that variant (for a CPU profile of one path), print its rate.
+const only = arg('only');
+if (only === 'stateless' || only === 'bayes') {
+  const e = only === 'bayes' ? withBayes : stateless;
+  const t = throughput(n, (i) => {
+    sink += e.check(messages[i % m]!).score;
+  });
+  console.log(`  ${only}: ${fmt(Math.round(t.perSecond))} msgs/s   ${fmt(Math.round(t.perCpuSecond))} per CPU-s`);
+  process.exit(sink === 0.5 ? 1 : 0);
+}
 const baseline = throughput(n, (i) => {
   sink += messages[i % m]!.text.length;
 });

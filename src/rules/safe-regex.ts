@@ -79,3 +79,118 @@ export function execBounded(re: RegExp, text: string): RegExpExecArray | null {
   re.lastIndex = 0;
   return re.exec(text.length > REGEX_INPUT_LIMIT ? text.slice(0, REGEX_INPUT_LIMIT) : text);
 }
+
+// ---- required-character prefilter ---------------------------------------------------------
+//
+// Most rule regexes cannot match a text that lacks some character: the premium price regex
+// needs a digit and a 'p', or a currency sign. At compile time each top-level alternative's
+// required single characters or classes are read off the pattern (tokens every match must
+// contain); a text holding none of the alternatives' requirements is skipped without running
+// the regex. Only certain requirements are used: classes of explicit characters (no negation,
+// no non-ASCII range), no letters under the `i` flag (Unicode case folding maps 'k' to the
+// Kelvin sign), no surrogates. Anything unclear yields no requirement, never a wrong one.
+
+/** Probe classes: ASCII members as bits of a table, other BMP characters listed. */
+interface Probe {
+  readonly ascii: readonly number[];
+  readonly other: readonly number[];
+}
+
+const MAX_PROBES = 31;
+
+function probeOf(node: Tokens, ignoreCase: boolean): Probe | undefined {
+  const ascii: number[] = [];
+  const other: number[] = [];
+  const addChar = (c: number): boolean => {
+    if (c >= 0xd800 && c <= 0xdfff) return false;
+    if (ignoreCase && (c >= 0x80 || /[a-z]/i.test(String.fromCharCode(c)))) return false;
+    (c < 0x80 ? ascii : other).push(c);
+    return true;
+  };
+  if (node.type === types.CHAR) return addChar(node.value) ? { ascii, other } : undefined;
+  if (node.type !== types.SET || node.not) return undefined;
+  for (const m of node.set) {
+    if (m.type === types.CHAR) {
+      if (!addChar(m.value)) return undefined;
+    } else if (m.type === types.RANGE) {
+      if (m.to >= 0x80 || m.to - m.from > 127) return undefined;
+      for (let c = m.from; c <= m.to; c++) if (!addChar(c)) return undefined;
+    } else {
+      return undefined; // a nested predefined or negated class: not read here
+    }
+  }
+  // A long list of non-ASCII characters is a predefined class (\s) whose members ret may
+  // list differently from V8; only short explicit lists (currency signs) are trusted.
+  return ascii.length + other.length > 0 && other.length <= 8 ? { ascii, other } : undefined;
+}
+
+/** Required probes of one sequence of tokens (a branch), appended to `out`. */
+function requiredIn(stack: readonly Tokens[], ignoreCase: boolean, out: Probe[]): void {
+  for (const node of stack) {
+    let t: Tokens = node;
+    if (t.type === types.REPETITION) {
+      if (t.min < 1) continue;
+      t = t.value;
+    }
+    if (t.type === types.GROUP) {
+      if (t.stack !== undefined) requiredIn(t.stack, ignoreCase, out);
+      else if (t.options !== undefined && t.options.length === 1) requiredIn(t.options[0]!, ignoreCase, out);
+      continue; // an alternation inside: no single requirement
+    }
+    const p = probeOf(t, ignoreCase);
+    if (p !== undefined) out.push(p);
+  }
+}
+
+/**
+ * A cheap test that returns false only for texts the regex cannot match (a required character
+ * of every alternative is absent), or undefined when the pattern gives no such requirement.
+ */
+export function requiredCharsFilter(pattern: string, flags = ''): ((text: string) => boolean) | undefined {
+  // ret 0.5 reads \u, \x, \c, \p and octal escapes as plain letters: only escapes it reads
+  // as V8 does are allowed through.
+  if (/\\[^dwsDWSbBntrfv.\/\\()[\]{}*+?|^$-]/.test(pattern)) return undefined;
+  let root: Tokens;
+  try {
+    root = tokenize(pattern);
+  } catch {
+    return undefined;
+  }
+  const ignoreCase = flags.includes('i');
+  const top = root as { options?: Tokens[][]; stack?: Tokens[] };
+  const branches = top.options ?? (top.stack ? [top.stack] : []);
+  const probes: Probe[] = [];
+  const branchMasks: number[] = [];
+  for (const branch of branches) {
+    const found: Probe[] = [];
+    requiredIn(branch, ignoreCase, found);
+    if (found.length === 0) return undefined; // this alternative can match anything
+    let mask = 0;
+    for (const p of found.slice(0, 4)) {
+      if (probes.length >= MAX_PROBES) return undefined;
+      mask |= 1 << probes.length;
+      probes.push(p);
+    }
+    branchMasks.push(mask);
+  }
+  if (branchMasks.length === 0) return undefined;
+  const table = new Int32Array(128);
+  const others = new Map<number, number>();
+  probes.forEach((p, bit) => {
+    for (const c of p.ascii) table[c]! |= 1 << bit;
+    for (const c of p.other) others.set(c, (others.get(c) ?? 0) | (1 << bit));
+  });
+  const all = branchMasks.reduce((a, b) => a | b, 0);
+  const masks = Int32Array.from(branchMasks);
+  return (text: string): boolean => {
+    const n = Math.min(text.length, REGEX_INPUT_LIMIT);
+    let present = 0;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      present |= c < 0x80 ? table[c]! : others.size === 0 ? 0 : (others.get(c) ?? 0);
+      if ((present & all) === all) return true;
+    }
+    for (let b = 0; b < masks.length; b++) if ((present & masks[b]!) === masks[b]) return true;
+    return false;
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The required-character prefilter of `regex` conditions may only skip texts the regex cannot
+ * match: checked against the regex itself on the UCI corpus and on random texts built from the
+ * characters the patterns name, for the shipped price regex and a set of awkward patterns.
+ */
+import { describe, expect, it } from 'vitest';
+import { compileSafeRegex, requiredCharsFilter } from '../../src/rules/safe-regex.js';
+import { prng, uciCorpus } from '../../bench/lib/measure.js';
+
+const PRICE =
+  '\\b\\d{1,3}(?:\\.\\d{1,2})?p\\s?(?:/|per\\s?)\\s?(?:min|msg|txt|text|message|minute)\\b|[£$€]\\s?\\d+(?:\\.\\d{1,2})?\\s?(?:/|per\\s?)\\s?(?:min|msg|wk|week|txt|text|message|minute)\\b';
+
+const PATTERNS: Array<[string, string]> = [
+  [PRICE, ''],
+  ['a.*', ''],
+  ['[0-9]+ ?(?:gbp|eur)', ''],
+  ['(?:call|ring) 0[89]\\d{2}', ''],
+  ['x{0,3}y', ''],
+  ['(?:ab)+c|[^q]z', ''],
+  ['win(?:ner)?!', 'i'],
+  ['£\\d', 'u'],
+  ['é+t', 'i'],
+  ['k\\d', 'iu'],
+  ['[\\s\\S]a', ''],
+  ['\\u00a3\\d', ''],
+  ['(a|b)(c|d)', ''],
+  ['\\x41\\d', ''],
+];
+
+const ALPHABET = 'ap0123456789 /.£$€kKK\u212aéÉtxyzqcdbwinerWINER!\u00a0\tperminmsggbpeur08call';
+
+describe('regex prefilter', () => {
+  it('derives a requirement for the price-per-minute regex and skips ordinary texts with it', () => {
+    const f = requiredCharsFilter(PRICE);
+    expect(f).toBeDefined();
+    expect(f!('see you at home later')).toBe(false);
+    expect(f!('Reply to enter, 150p/msg, 18+ only')).toBe(true);
+    expect(f!('Calls cost £1.50 per min from landlines')).toBe(true);
+  });
+
+  it('gives no requirement when an alternative can match anything, or letters under the i flag', () => {
+    expect(requiredCharsFilter('a|b*')).toBeUndefined();
+    expect(requiredCharsFilter('free', 'i')).toBeUndefined();
+    expect(requiredCharsFilter('\\p{L}+', 'u')).toBeUndefined();
+  });
+
+  it('never skips a text the regex matches (UCI corpus and random texts)', () => {
+    const random = prng(7);
+    const texts = uciCorpus().map((c) => c.text);
+    for (let i = 0; i < 20_000; i++) {
+      let t = '';
+      const n = 1 + Math.floor(random() * 12);
+      for (let k = 0; k < n; k++) t += ALPHABET[Math.floor(random() * ALPHABET.length)];
+      texts.push(t);
+    }
+    let skipped = 0;
+    for (const [pattern, flags] of PATTERNS) {
+      const re = compileSafeRegex(pattern, flags);
+      const f = requiredCharsFilter(pattern, flags);
+      for (const t of texts) {
+        re.lastIndex = 0;
+        const matches = re.test(t);
+        const may = f === undefined || f(t);
+        if (matches && !may) throw new Error(`/${pattern}/${flags} matches ${JSON.stringify(t)} but the prefilter skipped it`);
+        if (!may) skipped++;
+      }
+    }
+    expect(skipped).toBeGreaterThan(10_000);
+  });
+});
