@@ -5,10 +5,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createEngine, type Engine } from '../engine/engine.js';
+import { watchRules, type ReloadLogger, type RuleWatcher } from '../engine/reload.js';
 import type { SpamClassifier, ScoreBand } from '../engine/types.js';
 import { AddressNormaliser, assertRegion } from '../message/address.js';
 import { loadRuleSet, shippedRulesDir } from '../rules/load.js';
 import { RuleLoadError } from '../rules/source.js';
+import type { MetricsRegistry } from '../server/metrics.js';
 import { StoreError } from '../store/db.js';
 import { parseSubscribersFile } from '../rules/subscriber.js';
 import { assertTimeZone } from '../rules/time.js';
@@ -135,5 +137,20 @@ export function stopOnSignal(stop: () => Promise<void>, onSignal?: (signal: Node
     };
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
+  });
+}
+
+/**
+ * The long-running commands (serve, smpp-proxy) watch the operator rule files they run and
+ * reload on change or SIGHUP; reloads are counted by result on the command's metrics.
+ */
+export function watchOperatorRules(engine: Engine, rules: readonly string[] | undefined, logger: ReloadLogger, registry: MetricsRegistry): RuleWatcher {
+  const reloads = registry.counter('spamgate_rule_reloads_total', 'Operator rule set reloads, by result', ['result']);
+  return watchRules({
+    engine,
+    paths: rules && rules.length > 0 ? rules : shippedRulesDir(),
+    logger,
+    onReload: () => reloads.inc({ result: 'ok' }),
+    onError: () => reloads.inc({ result: 'refused' }),
   });
 }

@@ -5,10 +5,10 @@ import type { CompiledRuleSet, CompiledRule, RuleExample } from '../../rules/com
 import { CONDITION_KINDS } from '../../rules/conditions/index.js';
 import { loadRuleSet, ruleFiles, shippedRulesDir } from '../../rules/load.js';
 import { analyseText } from '../../text/analysis.js';
-import { formatRuleStats, ruleStats, type LabelledMessage } from '../../mail/rule-stats.js';
-import { defaultMailRulesDir, labelledArchiveInputs } from '../../mail/scan.js';
-import { readRecords } from '../../message/records.js';
+import { formatRuleStats, ruleStats } from '../../mail/rule-stats.js';
+import { defaultMailRulesDir } from '../../mail/scan.js';
 import { CliError, EXIT_BAD_INPUT, runCommand } from '../common.js';
+import { labelledInputs } from '../labelled.js';
 
 interface RulesFlags {
   region: string;
@@ -20,26 +20,6 @@ interface StatsFlags extends RulesFlags {
   corpus?: string[];
   spam?: string[];
   ham?: string[];
-}
-
-/** Labelled SMS records and labelled mail archives, one stream; bad lines are reported and skipped. */
-async function* labelledCorpus(flags: StatsFlags, report: (message: string) => void): AsyncGenerator<LabelledMessage> {
-  for (const file of flags.corpus ?? []) {
-    try {
-      for await (const rec of readRecords(file)) {
-        if (rec.kind === 'error') report(rec.error);
-        else if (!rec.label) report(`${rec.id}: no label: expected 'spam' or 'ham' (TSV: label<TAB>text; JSONL: "label")`);
-        else yield { label: rec.label, input: rec.input };
-      }
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (!code) throw err;
-      report(`cannot read ${file}: ${code}`);
-    }
-  }
-  if ((flags.spam?.length ?? 0) + (flags.ham?.length ?? 0) > 0) {
-    yield* labelledArchiveInputs({ spam: flags.spam ?? [], ham: flags.ham ?? [] }, { onError: (id, e) => report(`${id}: ${e}`) });
-  }
 }
 
 function load(paths: string[], flags: RulesFlags): CompiledRuleSet {
@@ -160,7 +140,7 @@ export function registerRulesCommand(program: Command): void {
           bad++;
           if (bad <= 20) process.stderr.write(`spamgate: ${message}\n`);
         };
-        const result = await ruleStats(labelledCorpus(flags, report), set);
+        const result = await ruleStats(labelledInputs({ files: flags.corpus ?? [], spam: flags.spam ?? [], ham: flags.ham ?? [] }, report), set);
         if (bad > 20) process.stderr.write(`spamgate: … and ${bad - 20} more bad inputs\n`);
         if (result.spam + result.ham === 0) throw new CliError('the corpus holds no labelled message');
         if (flags.json) process.stdout.write(JSON.stringify({ ...result, badInputs: bad }, (_k, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v)) + '\n');

@@ -5,13 +5,12 @@
  */
 import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
-import { watchRules, type RuleWatcher } from '../../engine/reload.js';
-import { shippedRulesDir } from '../../rules/load.js';
+import type { RuleWatcher } from '../../engine/reload.js';
 import { TokenConfigError, loadTokens, type AccessTokens } from '../../server/auth.js';
 import { createHttpApi, DEFAULT_LIMITS } from '../../server/http.js';
 import { createSubscriberService } from '../../service/index.js';
 import type { SubscriberService } from '../../service/types.js';
-import { addEngineFlags, buildEngine, CliError, runCommand, stopOnSignal, type EngineFlags } from '../common.js';
+import { addEngineFlags, buildEngine, CliError, runCommand, stopOnSignal, watchOperatorRules, type EngineFlags } from '../common.js';
 
 interface ServeFlags extends EngineFlags {
   port: string;
@@ -125,16 +124,7 @@ export async function startServer(flags: ServeFlags, logger: Logger): Promise<Ru
   purgeTimer.unref();
 
   // Operator rule files are watched (and reloaded on SIGHUP); a broken set is refused and logged.
-  if (flags.watch) {
-    const reloads = api.metrics.registry.counter('spamgate_rule_reloads_total', 'Operator rule set reloads, by result', ['result']);
-    watcher = watchRules({
-      engine,
-      paths: flags.rules && flags.rules.length > 0 ? flags.rules : shippedRulesDir(),
-      logger,
-      onReload: () => reloads.inc({ result: 'ok' }),
-      onError: () => reloads.inc({ result: 'refused' }),
-    });
-  }
+  if (flags.watch) watcher = watchOperatorRules(engine, flags.rules, logger, api.metrics.registry);
 
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;

@@ -5,13 +5,12 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
-import { watchRules, type RuleWatcher } from '../../engine/reload.js';
-import { shippedRulesDir } from '../../rules/load.js';
+import type { RuleWatcher } from '../../engine/reload.js';
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from '../../server/metrics.js';
 import { createSubscriberService } from '../../service/index.js';
 import { ConfigReadError, loadProxyConfig, ProxyConfigError } from '../../smpp/config.js';
 import { SmppProxy } from '../../smpp/proxy.js';
-import { addEngineFlags, buildEngine, CliError, runCommand, stopOnSignal, type EngineFlags } from '../common.js';
+import { addEngineFlags, buildEngine, CliError, runCommand, stopOnSignal, watchOperatorRules, type EngineFlags } from '../common.js';
 
 interface ProxyFlags extends EngineFlags {
   config: string;
@@ -148,16 +147,7 @@ export async function startProxy(flags: ProxyFlags, logger: Logger): Promise<Run
   }
 
   let watcher: RuleWatcher | undefined;
-  if (flags.watch) {
-    const reloads = registry.counter('spamgate_rule_reloads_total', 'Operator rule set reloads, by result', ['result']);
-    watcher = watchRules({
-      engine,
-      paths: flags.rules && flags.rules.length > 0 ? flags.rules : shippedRulesDir(),
-      logger,
-      onReload: () => reloads.inc({ result: 'ok' }),
-      onError: () => reloads.inc({ result: 'refused' }),
-    });
-  }
+  if (flags.watch) watcher = watchOperatorRules(engine, flags.rules, logger, registry);
 
   let metricsServer: HttpServer | undefined;
   let metricsUrl: string | undefined;

@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { Trainer, TokenStore, type Label } from '../../bayes/index.js';
-import { labelledArchiveInputs } from '../../mail/scan.js';
+import { Trainer, TokenStore } from '../../bayes/index.js';
 import { MessageError } from '../../message/normalise.js';
-import { readRecords } from '../../message/records.js';
-import type { MessageInput } from '../../message/types.js';
 import { defaultDatabasePath, StoreError } from '../../store/db.js';
 import { CliError, EXIT_BAD_INPUT, runCommand } from '../common.js';
+import { labelledInputs } from '../labelled.js';
 
 interface TrainFlags {
   model?: string;
@@ -16,26 +14,6 @@ interface TrainFlags {
   ham?: string[];
   region: string;
   json?: boolean;
-}
-
-/** Labelled messages from TSV/JSONL files and from --spam/--ham mail archives, with errors reported. */
-async function* labelledInputs(files: string[], flags: TrainFlags, report: (msg: string) => void): AsyncGenerator<{ label: Label; input: MessageInput }> {
-  for (const file of files) {
-    try {
-      for await (const rec of readRecords(file)) {
-        if (rec.kind === 'error') report(rec.error);
-        else if (!rec.label) report(`${rec.id}: no label: expected 'spam' or 'ham' (TSV: label<TAB>text; JSONL: "label")`);
-        else yield { label: rec.label, input: rec.input };
-      }
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (!code) throw err;
-      report(`cannot read ${file}: ${code}`);
-    }
-  }
-  if ((flags.spam?.length ?? 0) + (flags.ham?.length ?? 0) > 0) {
-    yield* labelledArchiveInputs({ spam: flags.spam ?? [], ham: flags.ham ?? [] }, { onError: (id, e) => report(`${id}: ${e}`) });
-  }
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -78,7 +56,7 @@ export function registerTrainCommand(program: Command): void {
         const seen = { spam: 0, ham: 0 };
         bar?.start(0, 0, { rate: 0 });
         try {
-          for await (const { label, input } of labelledInputs(files, flags, report)) {
+          for await (const { label, input } of labelledInputs({ files, ...(flags.spam ? { spam: flags.spam } : {}), ...(flags.ham ? { ham: flags.ham } : {}) }, report)) {
             try {
               if (flags.forget) trainer.forget(label, input);
               else trainer.learn(label, input);
