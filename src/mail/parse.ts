@@ -442,6 +442,18 @@ function decodeFlowed(input: string, delSp: boolean): string {
   return result.join('\n').replace(/^ /gm, '');
 }
 
+/** Bytes a base64 body decodes to, counted without decoding it (attachments can be megabytes). */
+function base64Size(body: Buffer): number {
+  let chars = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x2d || c === 0x5f) chars++;
+  }
+  // As Node's decoder counts: whole groups of 4 give 3 bytes, a tail of 2 or 3 characters 1 or 2.
+  const tail = chars % 4;
+  return Math.floor(chars / 4) * 3 + (tail === 0 ? 0 : tail - 1);
+}
+
 /** Multiparts read here; others (digest, report, encrypted, …) go to mailparser. */
 const FAST_MULTIPART = new Set(['multipart/alternative', 'multipart/mixed', 'multipart/related', 'multipart/signed']);
 const MAX_FAST_DEPTH = 4;
@@ -516,12 +528,7 @@ function collectMultipart(body: Buffer, ctype: string, depth: number, alternativ
       const filename = param(disposition, 'filename') || param(partType, 'name');
       if (filename && media === 'application/octet-stream') return -1;
       const encoding = (headerValue(block, 'content-transfer-encoding') ?? '').toLowerCase();
-      const size =
-        encoding === 'base64'
-          ? Buffer.from(content.toString('latin1'), 'base64').length
-          : encoding === 'quoted-printable'
-            ? decodeQuotedPrintable(content, true).length
-            : content.length;
+      const size = encoding === 'base64' ? base64Size(content) : encoding === 'quoted-printable' ? decodeQuotedPrintable(content, true).length : content.length;
       out.attachments.push({ ...(filename ? { filename } : {}), contentType: media, size });
     }
     if (!inAlternative && bodies > 1) return -1;
