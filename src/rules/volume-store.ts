@@ -112,8 +112,8 @@ function high(h: number): number {
 
 /** Ring index of a bucket number (times before 1970 give negative numbers). */
 function ring(bucket: number): number {
-  const r = bucket % BUCKETS;
-  return r < 0 ? r + BUCKETS : r;
+  // ToUint32 is the number modulo 2^32, a multiple of BUCKETS: the floor modulo, negatives too.
+  return (bucket >>> 0) & (BUCKETS - 1);
 }
 
 interface Counter {
@@ -121,158 +121,43 @@ interface Counter {
   readonly members: number;
 }
 
-/**
- * Key hashes to dense slot numbers, at most `maxKeys`, the least recently used given up first
- * as CLOCK approximates it: a touch sets the slot's bit, and when the table is full a hand
- * sweeps the slots, clearing bits, and takes the first slot without one. A key touched often,
- * such as a bulk sender's, always has its bit set and stays. The index is an open-addressing
- * table of hashes (linear probing, at most half full, backward-shift deletion): no Map, no
- * string, no object per key. O(1) amortised; a touch of a known key reads the index and writes
- * its own bit.
- */
-class SlotTable {
-  /** Open addressing: key hash (0 = empty) and its slot. */
-  private index = new Float64Array(128);
-  private slotAt = new Int32Array(128);
-  private mask = 127;
-  /** Per slot: its key hash (to unlink it when the slot is given up) and CLOCK bit. */
-  private keyOf = new Float64Array(0);
-  private referenced = new Uint8Array(0);
-  private hand = 0;
-  private used = 0;
-  size = 0;
-  /** Whether the slot the last `touch` returned is new to its key. */
-  fresh = false;
-
-  constructor(
-    private readonly maxKeys: number,
-    /** Slots grew to this many: grow the per-slot arrays too. */
-    private readonly onGrow: (capacity: number) => void,
-  ) {}
-
-  /** The key's slot (no allocation: `fresh` says whether it is new to the key). */
-  touch(key: number): number {
-    const index = this.index;
-    const mask = this.mask;
-    for (let i = (key >>> 0) & mask; ; i = (i + 1) & mask) {
-      const k = index[i]!;
-      if (k === key) {
-        const slot = this.slotAt[i]!;
-        this.referenced[slot] = 1;
-        this.fresh = false;
-        return slot;
-      }
-      if (k === 0) break;
-    }
-    const slot = this.used < this.maxKeys ? this.allocate() : this.evict();
-    this.link(key, slot);
-    this.keyOf[slot] = key;
-    this.referenced[slot] = 1;
-    this.fresh = true;
-    return slot;
-  }
-
-  private link(key: number, slot: number): void {
-    if (2 * (this.size + 1) > this.index.length) this.rehash(this.index.length * 2);
-    const mask = this.mask;
-    let i = (key >>> 0) & mask;
-    while (this.index[i] !== 0) i = (i + 1) & mask;
-    this.index[i] = key;
-    this.slotAt[i] = slot;
-    this.size++;
-  }
-
-  /** Remove a key, shifting later entries of its probe run back so that lookups still find them. */
-  private unlink(key: number): void {
-    const index = this.index;
-    const mask = this.mask;
-    let i = (key >>> 0) & mask;
-    while (index[i] !== key) i = (i + 1) & mask;
-    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
-      const home = (index[j]! >>> 0) & mask;
-      // Entry j may move to the hole at i unless its home lies cyclically in (i, j].
-      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
-      if (stays) continue;
-      index[i] = index[j]!;
-      this.slotAt[i] = this.slotAt[j]!;
-      i = j;
-    }
-    index[i] = 0;
-    this.size--;
-  }
-
-  private rehash(capacity: number): void {
-    const { index, slotAt } = this;
-    this.index = new Float64Array(capacity);
-    this.slotAt = new Int32Array(capacity);
-    this.mask = capacity - 1;
-    this.size = 0;
-    for (let e = 0; e < index.length; e++) if (index[e] !== 0) this.link(index[e]!, slotAt[e]!);
-  }
-
-  private evict(): number {
-    while (this.referenced[this.hand] === 1) {
-      this.referenced[this.hand] = 0;
-      this.hand = this.hand + 1 === this.used ? 0 : this.hand + 1;
-    }
-    const slot = this.hand;
-    this.hand = this.hand + 1 === this.used ? 0 : this.hand + 1;
-    this.unlink(this.keyOf[slot]!);
-    return slot;
-  }
-
-  private allocate(): number {
-    if (this.used === this.referenced.length) {
-      const capacity = Math.min(this.maxKeys, Math.max(64, this.used * 2));
-      const referenced = new Uint8Array(capacity);
-      referenced.set(this.referenced);
-      this.referenced = referenced;
-      const keyOf = new Float64Array(capacity);
-      keyOf.set(this.keyOf);
-      this.keyOf = keyOf;
-      this.onGrow(capacity);
-    }
-    return this.used++;
-  }
-}
+/** Per-key record, in 32-bit words: 16 bucket counts, their total, generation, CLOCK bit, then head and key as doubles. */
+const RECORD = 24;
+const TOTAL = BUCKETS;
+const GENERATION = BUCKETS + 1;
+const REFERENCED = BUCKETS + 2;
+/** Offsets in 64-bit words. */
+const RECORD64 = RECORD / 2;
+const HEAD64 = 10;
+const KEY64 = 11;
 
 /**
- * Event counts per key in a ring of BUCKETS time buckets plus their running total (so reading a
- * count is one load, not a sum), all keys in one slab of typed arrays (about 90 bytes a key with
- * its index entry, no object per key). Each key's life (from its first event, or from a restart
- * of its ring) has a generation number, which distinct counts use to tell their members' keys
- * apart.
+ * Event counts per key in a ring of BUCKETS time buckets over message time, at most `maxKeys`
+ * keys, the least recently used given up first as CLOCK approximates it: a touch sets the key's
+ * bit, and when the table is full a hand sweeps the slots, clearing bits, and takes the first
+ * slot without one. A key touched often, such as a bulk sender's, always has its bit set and
+ * stays.
+ *
+ * Everything about a key (counts, their running total, ring head, generation, CLOCK bit, its
+ * hash) is one 96-byte record in a single slab, so a check touches two adjacent cache lines per
+ * key plus one index entry: the index is an open-addressing table of (low 32 bits of the key
+ * hash, slot + 1) pairs, linear probing, at most half full, backward-shift deletion. No Map, no
+ * string, no object per key. Each key's life (from its first event, or from a restart of its
+ * ring) has a generation number, which distinct counts use to tell their members' keys apart.
  */
 class EventCounter implements Counter {
-  private counts = new Uint32Array(0);
-  private totals = new Uint32Array(0);
-  /** Bucket number (time / bucket width) of each slot's newest bucket. */
-  private heads = new Float64Array(0);
-  private generations = new Uint32Array(0);
+  private u32 = new Uint32Array(0);
+  private f64 = new Float64Array(0);
+  private index = new Uint32Array(256);
+  private mask = 127;
+  private hand = 0;
+  private used = 0;
   private nextGeneration = 1;
-  private readonly table: SlotTable;
+  keys = 0;
   readonly width: number;
 
-  constructor(windowMs: number, maxKeys: number) {
+  constructor(windowMs: number, private readonly maxKeys: number) {
     this.width = windowMs / BUCKETS;
-    this.table = new SlotTable(maxKeys, (capacity) => {
-      const counts = new Uint32Array(capacity * BUCKETS);
-      counts.set(this.counts);
-      const totals = new Uint32Array(capacity);
-      totals.set(this.totals);
-      const heads = new Float64Array(capacity);
-      heads.set(this.heads);
-      const generations = new Uint32Array(capacity);
-      generations.set(this.generations);
-      this.counts = counts;
-      this.totals = totals;
-      this.heads = heads;
-      this.generations = generations;
-    });
-  }
-
-  get keys(): number {
-    return this.table.size;
   }
 
   get members(): number {
@@ -281,81 +166,178 @@ class EventCounter implements Counter {
 
   /** The key's slot with its ring moved on to `bucket`. */
   advance(key: number, bucket: number): number {
-    const slot = this.table.touch(key);
-    const base = slot * BUCKETS;
-    const head = this.heads[slot]!;
-    if (this.table.fresh || bucket <= head - BUCKETS) {
-      // A new key, or a time older than the whole ring: a stale head (a clock that jumped
-      // ahead once) must not stop the key from counting for ever, so the ring restarts.
-      this.counts.fill(0, base, base + BUCKETS);
-      this.totals[slot] = 0;
-      this.heads[slot] = bucket;
-      this.generations[slot] = this.nextGeneration;
-      this.nextGeneration = (this.nextGeneration + 1) >>> 0 || 1;
-    } else if (bucket > head) {
+    const index = this.index;
+    const mask = this.mask;
+    const tag = key >>> 0;
+    let slot = -1;
+    for (let i = tag & mask; ; i = (i + 1) & mask) {
+      const s = index[2 * i + 1]!;
+      if (s === 0) break;
+      if (index[2 * i] === tag && this.f64[(s - 1) * RECORD64 + KEY64] === key) {
+        slot = s - 1;
+        break;
+      }
+    }
+    if (slot < 0) return this.start(key, bucket);
+    const u32 = this.u32;
+    const base = slot * RECORD;
+    u32[base + REFERENCED] = 1;
+    const head = this.f64[slot * RECORD64 + HEAD64]!;
+    if (bucket > head) {
       // Time moved on: clear the buckets between the old head and the new one.
       if (bucket - head >= BUCKETS) {
-        this.counts.fill(0, base, base + BUCKETS);
-        this.totals[slot] = 0;
+        u32.fill(0, base, base + BUCKETS + 1);
       } else {
-        let total = this.totals[slot]!;
+        let total = u32[base + TOTAL]!;
         for (let b = head + 1; b <= bucket; b++) {
           const i = base + ring(b);
-          total -= this.counts[i]!;
-          this.counts[i] = 0;
+          total -= u32[i]!;
+          u32[i] = 0;
         }
-        this.totals[slot] = total;
+        u32[base + TOTAL] = total;
       }
-      this.heads[slot] = bucket;
+      this.f64[slot * RECORD64 + HEAD64] = bucket;
+    } else if (bucket <= head - BUCKETS) {
+      // A time older than the whole ring: a stale head (a clock that jumped ahead once) must
+      // not stop the key from counting for ever, so the ring restarts.
+      this.restart(slot, bucket);
     }
     return slot;
   }
 
-  generation(slot: number): number {
-    return this.generations[slot]!;
+  /** A new key: a free slot, or the one CLOCK gives up. */
+  private start(key: number, bucket: number): number {
+    const slot = this.used < this.maxKeys ? this.allocate() : this.evict();
+    this.link(key >>> 0, slot);
+    this.f64[slot * RECORD64 + KEY64] = key;
+    this.u32[slot * RECORD + REFERENCED] = 1;
+    this.restart(slot, bucket);
+    return slot;
   }
 
-  /** Whether a bucket is still in the slot's ring (so its count is intact). */
-  holds(slot: number, bucket: number): boolean {
-    const head = this.heads[slot]!;
-    return bucket <= head && bucket > head - BUCKETS;
+  private restart(slot: number, bucket: number): void {
+    const base = slot * RECORD;
+    this.u32.fill(0, base, base + BUCKETS + 1);
+    this.u32[base + GENERATION] = this.nextGeneration;
+    this.nextGeneration = (this.nextGeneration + 1) >>> 0 || 1;
+    this.f64[slot * RECORD64 + HEAD64] = bucket;
+  }
+
+  private link(tag: number, slot: number): void {
+    if (2 * (this.keys + 1) > this.mask + 1) this.rehash(2 * (this.mask + 1));
+    const mask = this.mask;
+    let i = tag & mask;
+    while (this.index[2 * i + 1] !== 0) i = (i + 1) & mask;
+    this.index[2 * i] = tag;
+    this.index[2 * i + 1] = slot + 1;
+    this.keys++;
+  }
+
+  /** Remove a slot's entry, shifting later entries of its probe run back so that lookups still find them. */
+  private unlink(tag: number, slot: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    let i = tag & mask;
+    while (index[2 * i + 1] !== slot + 1) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; index[2 * j + 1] !== 0; j = (j + 1) & mask) {
+      const home = index[2 * j]! & mask;
+      // Entry j may move to the hole at i unless its home lies cyclically in (i, j].
+      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (stays) continue;
+      index[2 * i] = index[2 * j]!;
+      index[2 * i + 1] = index[2 * j + 1]!;
+      i = j;
+    }
+    index[2 * i] = 0;
+    index[2 * i + 1] = 0;
+    this.keys--;
+  }
+
+  private rehash(entries: number): void {
+    const old = this.index;
+    this.index = new Uint32Array(2 * entries);
+    this.mask = entries - 1;
+    this.keys = 0;
+    for (let e = 0; e < old.length; e += 2) if (old[e + 1] !== 0) this.link(old[e]!, old[e + 1]! - 1);
+  }
+
+  private evict(): number {
+    const u32 = this.u32;
+    while (u32[this.hand * RECORD + REFERENCED] === 1) {
+      u32[this.hand * RECORD + REFERENCED] = 0;
+      this.hand = this.hand + 1 === this.used ? 0 : this.hand + 1;
+    }
+    const slot = this.hand;
+    this.hand = this.hand + 1 === this.used ? 0 : this.hand + 1;
+    this.unlink(this.f64[slot * RECORD64 + KEY64]! >>> 0, slot);
+    return slot;
+  }
+
+  /** Records grow by doubling up to `maxKeys`: memory follows the keys seen. */
+  private allocate(): number {
+    if (this.used * RECORD === this.u32.length) {
+      const capacity = Math.min(this.maxKeys, Math.max(64, this.used * 2));
+      const f64 = new Float64Array(capacity * RECORD64);
+      f64.set(this.f64);
+      this.f64 = f64;
+      this.u32 = new Uint32Array(f64.buffer);
+    }
+    return this.used++;
+  }
+
+  generation(slot: number): number {
+    return this.u32[slot * RECORD + GENERATION]!;
+  }
+
+  /** The low 32 bits of the slot's head bucket number. */
+  head(slot: number): number {
+    return this.f64[slot * RECORD64 + HEAD64]! >>> 0;
   }
 
   increment(slot: number, bucket: number): void {
-    this.counts[slot * BUCKETS + ring(bucket)]++;
-    this.totals[slot]++;
+    const base = slot * RECORD;
+    this.u32[base + ring(bucket)]++;
+    this.u32[base + TOTAL]++;
   }
 
-  decrement(slot: number, bucket: number): void {
-    const i = slot * BUCKETS + ring(bucket);
-    if (this.counts[i]! > 0) {
-      this.counts[i]--;
-      this.totals[slot]--;
+  /** Take one from the bucket whose number ends in the 32 bits `bucket32`, if it still holds any. */
+  decrement(slot: number, bucket32: number): void {
+    const base = slot * RECORD;
+    const i = base + (bucket32 & (BUCKETS - 1));
+    if (this.u32[i]! > 0) {
+      this.u32[i]--;
+      this.u32[base + TOTAL]--;
     }
   }
 
   sum(slot: number): number {
-    return this.totals[slot]!;
+    return this.u32[slot * RECORD + TOTAL]!;
   }
 
   add(key: number, time: number): number {
     const bucket = Math.floor(time / this.width);
     const slot = this.advance(key, bucket);
     this.increment(slot, bucket);
-    return this.totals[slot]!;
+    return this.sum(slot);
   }
 }
 
 const WAYS = 4;
+/** Words per pair entry: two 32-bit tags (64 bits of the pair hash) and the bucket. */
+const ENTRY = 3;
 
 /**
- * (key life, member) pairs with the bucket each is counted in: a 4-way set-associative table
- * in two typed arrays, the oldest entry of a set replaced when the set is full. Fixed memory
- * (16 bytes an entry), no object per member, nothing to collect.
+ * (key life, member) pairs with the bucket each is counted in: a 4-way set-associative table of
+ * 12-byte entries (a 64-bit pair hash and the low 32 bits of the bucket number) in one typed
+ * array, a set in one or two cache lines. A pair whose bucket has left every window is free
+ * again; when a set holds four live pairs the table doubles (up to its capacity), and at
+ * capacity the oldest pair of the set is given up. No object per member, nothing to collect.
+ *
+ * Bucket numbers are compared modulo 2^32 (as signed differences), exact while a pair is less
+ * than 2^31 buckets old (4 years for a 1-second window).
  */
 class PairTable {
-  private hashes: Float64Array;
-  private buckets: Float64Array;
+  private entries: Uint32Array;
   private sets: number;
   private readonly maxSets: number;
   occupied = 0;
@@ -363,56 +345,65 @@ class PairTable {
   constructor(capacity: number) {
     this.maxSets = Math.max(1, Math.ceil(capacity / WAYS));
     this.sets = Math.min(this.maxSets, 64);
-    this.hashes = new Float64Array(this.sets * WAYS);
-    this.buckets = new Float64Array(this.sets * WAYS);
+    this.entries = new Uint32Array(this.sets * WAYS * ENTRY);
   }
 
-  /** Double the table (up to its capacity) when a set overflows: memory follows use. */
-  private grow(): void {
-    const { hashes, buckets } = this;
-    this.sets = Math.min(this.maxSets, this.sets * 2);
-    this.hashes = new Float64Array(this.sets * WAYS);
-    this.buckets = new Float64Array(this.sets * WAYS);
-    this.occupied = 0;
-    for (let e = 0; e < hashes.length; e++) if (hashes[e] !== 0) this.insert(hashes[e]!, buckets[e]!);
-  }
-
-  /** The entry holding `hash`, or -1. */
-  find(hash: number): number {
-    const base = ((hash >>> 0) % this.sets) * WAYS;
-    for (let w = 0; w < WAYS; w++) if (this.hashes[base + w] === hash) return base + w;
+  /** The entry holding pair (a, b), or -1. `b` is never 0 (0 marks a free entry). */
+  find(a: number, b: number): number {
+    const e = this.entries;
+    const base = (a % this.sets) * WAYS * ENTRY;
+    for (let i = base; i < base + WAYS * ENTRY; i += ENTRY) if (e[i + 1] === b && e[i] === a) return i;
     return -1;
   }
 
   bucketAt(entry: number): number {
-    return this.buckets[entry]!;
+    return this.entries[entry + 2]!;
   }
 
-  setBucket(entry: number, bucket: number): void {
-    this.buckets[entry] = bucket;
+  setBucket(entry: number, bucket32: number): void {
+    this.entries[entry + 2] = bucket32;
   }
 
-  insert(hash: number, bucket: number): void {
-    const base = ((hash >>> 0) % this.sets) * WAYS;
+  /** Insert a pair; `now32` is the counter's current bucket, to tell expired pairs. */
+  insert(a: number, b: number, bucket32: number, now32: number): void {
+    const e = this.entries;
+    const base = (a % this.sets) * WAYS * ENTRY;
     let victim = base;
-    for (let w = 0; w < WAYS; w++) {
-      const e = base + w;
-      if (this.hashes[e] === 0) {
-        this.hashes[e] = hash;
-        this.buckets[e] = bucket;
-        this.occupied++;
+    let oldest = -1;
+    for (let i = base; i < base + WAYS * ENTRY; i += ENTRY) {
+      if (e[i + 1] === 0) this.occupied++;
+      const age = e[i + 1] === 0 ? BUCKETS : (now32 - e[i + 2]!) | 0;
+      if (age >= BUCKETS) {
+        e[i] = a;
+        e[i + 1] = b;
+        e[i + 2] = bucket32;
         return;
       }
-      if (this.buckets[e]! < this.buckets[victim]!) victim = e;
+      if (age > oldest) {
+        oldest = age;
+        victim = i;
+      }
     }
-    // A full set: grow while the table may, else give up its oldest pair.
+    // Four live pairs: grow while the table may, else give up the oldest.
     if (this.sets < this.maxSets) {
-      this.grow();
-      this.insert(hash, bucket);
+      this.grow(now32);
+      this.insert(a, b, bucket32, now32);
       return;
     }
-    this.hashes[victim] = hash;
-    this.buckets[victim] = bucket;
+    e[victim] = a;
+    e[victim + 1] = b;
+    e[victim + 2] = bucket32;
+  }
+
+  /** Double the table (up to its capacity), dropping expired pairs: memory follows the pairs live in a window. */
+  private grow(now32: number): void {
+    const old = this.entries;
+    this.sets = Math.min(this.maxSets, this.sets * 2);
+    this.entries = new Uint32Array(this.sets * WAYS * ENTRY);
+    this.occupied = 0;
+    for (let i = 0; i < old.length; i += ENTRY) {
+      if (old[i + 1] !== 0 && ((now32 - old[i + 2]!) | 0) < BUCKETS) this.insert(old[i]!, old[i + 1]!, old[i + 2]!, now32);
+    }
   }
 }
 
@@ -445,18 +436,22 @@ class DistinctCounter implements Counter {
     const slot = this.ring.advance(key, bucket);
     // The key's generation is part of the pair: a key dropped and seen again starts with no members.
     const generation = this.ring.generation(slot);
-    const pair = combine((member >>> 0) ^ generation, high(member) ^ Math.imul(generation, 0x2545f491));
-    const entry = this.pairs.find(pair);
+    const a = fmix32((member >>> 0) ^ Math.imul(generation, 0x9e3779b1));
+    const b = fmix32(high(member) ^ a ^ Math.imul(generation, 0x85ebca77)) || 1;
+    const bucket32 = bucket >>> 0;
+    const entry = this.pairs.find(a, b);
     if (entry >= 0) {
       const counted = this.pairs.bucketAt(entry);
-      if (bucket > counted) {
-        if (this.ring.holds(slot, counted)) this.ring.decrement(slot, counted);
+      if (((bucket32 - counted) | 0) > 0) {
+        // Still in the ring: move the member from its old bucket to this one.
+        const age = (this.ring.head(slot) - counted) | 0;
+        if (age >= 0 && age < BUCKETS) this.ring.decrement(slot, counted);
         this.ring.increment(slot, bucket);
-        this.pairs.setBucket(entry, bucket);
+        this.pairs.setBucket(entry, bucket32);
       }
     } else {
       this.ring.increment(slot, bucket);
-      this.pairs.insert(pair, bucket);
+      this.pairs.insert(a, b, bucket32, this.ring.head(slot));
     }
     return this.ring.sum(slot);
   }
