@@ -23,7 +23,7 @@
  * (FNV-1a) are mixed with fmix32, and only words with a digit are looked at character by
  * character.
  */
-import { wordHash } from '../text/analysis.js';
+import { wordHash, type TextAnalysis } from '../text/analysis.js';
 import { combine, fmix32 } from './volume-store.js';
 
 /** Fewer distinct words than this is too generic to call a campaign ("ok see you later"). */
@@ -82,45 +82,70 @@ function siteOf(host: string): string {
 }
 
 const tokens = new Uint32Array(MAX_WORDS + 64);
-const mins = new Uint32Array(HASHES);
+const mins = new Int32Array(HASHES);
 const HASH_OF_NUMBER = mixed(wordHash('#'));
 /** Distinct words counted so far, to refuse texts too short to tell apart. */
 const firstWords = new Uint32Array(MIN_WORDS);
 const bands = new Float64Array(BANDS);
 
-function minHash(x: number): void {
-  // x is already well mixed (fmix32): one multiply and shift per function is enough to order
-  // the set differently for each.
-  for (let k = 0; k < HASHES; k++) {
-    let v = Math.imul(x ^ SEEDS[k]!, 0x85ebca6b);
-    v = (v ^ (v >>> 13)) >>> 0;
-    if (v < mins[k]!) mins[k] = v;
+/**
+ * Fold one shingle into the 8 running minima. x is already well mixed (fmix32): one multiply
+ * and shift per function orders the set differently for each. Signed 32-bit values and minima
+ * in locals keep it in integer registers (a minimum over signed order is as good a MinHash).
+ */
+function minHashAll(n: number): void {
+  const s0 = SEEDS[0]!, s1 = SEEDS[1]!, s2 = SEEDS[2]!, s3 = SEEDS[3]!, s4 = SEEDS[4]!, s5 = SEEDS[5]!, s6 = SEEDS[6]!, s7 = SEEDS[7]!;
+  let m0 = 0x7fffffff, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0;
+  let prev = 0;
+  for (let i = 0, j = 0; j < 2 * n - 1; j++) {
+    let x: number;
+    if ((j & 1) === 0) {
+      x = tokens[i]!;
+      prev = x;
+    } else {
+      i++;
+      // The pair (tokens[i - 1], tokens[i]).
+      x = fmix32((Math.imul(prev, 31) + tokens[i]!) >>> 0);
+    }
+    let v: number;
+    v = Math.imul(x ^ s0, 0x85ebca6b); v ^= v >>> 13; if (v < m0) m0 = v;
+    v = Math.imul(x ^ s1, 0x85ebca6b); v ^= v >>> 13; if (v < m1) m1 = v;
+    v = Math.imul(x ^ s2, 0x85ebca6b); v ^= v >>> 13; if (v < m2) m2 = v;
+    v = Math.imul(x ^ s3, 0x85ebca6b); v ^= v >>> 13; if (v < m3) m3 = v;
+    v = Math.imul(x ^ s4, 0x85ebca6b); v ^= v >>> 13; if (v < m4) m4 = v;
+    v = Math.imul(x ^ s5, 0x85ebca6b); v ^= v >>> 13; if (v < m5) m5 = v;
+    v = Math.imul(x ^ s6, 0x85ebca6b); v ^= v >>> 13; if (v < m6) m6 = v;
+    v = Math.imul(x ^ s7, 0x85ebca6b); v ^= v >>> 13; if (v < m7) m7 = v;
   }
+  mins[0] = m0; mins[1] = m1; mins[2] = m2; mins[3] = m3; mins[4] = m4; mins[5] = m5; mins[6] = m6; mins[7] = m7;
 }
+
+/** What the fingerprint reads of a text analysis: word hashes and lengths, not the words themselves (slicing them costs more than the fingerprint). */
+export type FingerprintSource = Pick<TextAnalysis, 'folded' | 'wordCount' | 'wordHashes' | 'wordLength' | 'word' | 'urls'>;
 
 /**
  * The LSH band keys of a text as store key hashes (see `keyHash`), or null when it has too few
- * distinct words to be told apart from everyday phrases. `hashes` are the analysis's
- * `wordHashes` (computed here when absent). Returns a per-process scratch array, overwritten by
- * the next call (checks are synchronous); nothing is allocated.
+ * distinct words to be told apart from everyday phrases. Words are read as the analysis's
+ * hashes; a word is sliced only to look for digits, and only when the text has a digit at all.
+ * Returns a per-process scratch array, overwritten by the next call (checks are synchronous);
+ * nothing is allocated.
  */
-export function campaignBands(
-  words: readonly string[],
-  links: ReadonlyArray<{ readonly host: string }>,
-  hashes?: readonly number[],
-): Float64Array | null {
-  if (words.length < MIN_WORDS) return null;
+export function campaignBands(text: FingerprintSource): Float64Array | null {
+  const count = text.wordCount;
+  if (count < MIN_WORDS) return null;
+  const hashes = text.wordHashes;
+  // Undoing leetspeak only removes digits: a folded text without one has no word with one.
+  const digits = hasDigit(text.folded);
   let n = 0;
   let distinct = 0;
-  const limit = Math.min(words.length, MAX_WORDS);
+  const limit = Math.min(count, MAX_WORDS);
   for (let i = 0; i < limit; i++) {
-    const w = words[i]!;
-    if (hasDigit(w)) {
+    if (digits && hasDigit(text.word(i))) {
       if (n === 0 || tokens[n - 1] !== HASH_OF_NUMBER) tokens[n++] = HASH_OF_NUMBER;
       continue;
     }
-    if (w.length <= 2) continue;
-    const h = mixed(hashes !== undefined ? hashes[i]! : wordHash(w));
+    if (text.wordLength(i) <= 2) continue;
+    const h = mixed(hashes[i]!);
     if (isStopWord(h)) continue;
     tokens[n++] = h;
     if (distinct < MIN_WORDS) {
@@ -130,19 +155,16 @@ export function campaignBands(
     }
   }
   if (distinct < MIN_WORDS) return null;
+  const links = text.urls;
   for (let i = 0; i < links.length && n < tokens.length; i++) tokens[n++] = mixed(wordHash(`@${siteOf(links[i]!.host)}`));
   // Shingles: each token and each adjacent pair, fed to the MinHash as they are made.
-  mins.fill(0xffffffff);
-  for (let i = 0; i < n; i++) {
-    minHash(tokens[i]!);
-    if (i > 0) minHash(fmix32((Math.imul(tokens[i - 1]!, 31) + tokens[i]!) >>> 0));
-  }
-  for (let b = 0; b < BANDS; b++) bands[b] = combine(mins[b * ROWS]! ^ Math.imul(b + 1, 0x27d4eb2d), mins[b * ROWS + 1]!);
+  minHashAll(n);
+  for (let b = 0; b < BANDS; b++) bands[b] = combine((mins[b * ROWS]! ^ Math.imul(b + 1, 0x27d4eb2d)) >>> 0, mins[b * ROWS + 1]! >>> 0);
   return bands;
 }
 
 /** `campaignBands` as a fresh array (tests and tools). */
-export function campaignKeys(words: readonly string[], links: ReadonlyArray<{ readonly host: string }>, hashes?: readonly number[]): number[] | null {
-  const b = campaignBands(words, links, hashes);
+export function campaignKeys(text: FingerprintSource): number[] | null {
+  const b = campaignBands(text);
   return b === null ? null : Array.from(b);
 }

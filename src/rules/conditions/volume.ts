@@ -98,7 +98,7 @@ class MessageKeys {
   }
 
   campaignBands(): Float64Array | null {
-    if (this.bands === undefined) this.bands = campaignBands(this.analysis.words, this.analysis.urls, this.analysis.wordHashes);
+    if (this.bands === undefined) this.bands = campaignBands(this.analysis);
     return this.bands;
   }
 }
