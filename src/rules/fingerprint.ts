@@ -61,6 +61,8 @@ function isStopWord(h: number): boolean {
   return false;
 }
 
+const DIGIT = /\d/;
+
 function hasDigit(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -135,7 +137,7 @@ export function campaignBands(text: FingerprintSource): Float64Array | null {
   if (count < MIN_WORDS) return null;
   const hashes = text.wordHashes;
   // Undoing leetspeak only removes digits: a folded text without one has no word with one.
-  const digits = hasDigit(text.folded);
+  const digits = DIGIT.test(text.folded);
   let n = 0;
   let distinct = 0;
   const limit = Math.min(count, MAX_WORDS);

@@ -137,12 +137,7 @@ function campaignCounter(member: 'recipients' | 'senders', windowMs: number): Co
       if (m === 0) return 0;
       const bands = keys.campaignBands();
       if (bands === null) return 0;
-      let most = 0;
-      for (let b = 0; b < bands.length; b++) {
-        const n = store.distinctHashed(spec, bands[b]!, m, keys.message.time);
-        if (n > most) most = n;
-      }
-      return most;
+      return store.distinctMaxHashed(spec, bands, m, keys.message.time);
     },
   };
 }
