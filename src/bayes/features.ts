@@ -146,12 +146,15 @@ function constant(sink: FeatureSink, token: string): void {
 
 /** Where features go: strings (for reading) or their hashes (for the model). */
 interface FeatureSink {
+  /** Whether the sink reads tokens' text (the hash sink needs only hashes for words). */
+  readonly readable: boolean;
   add(token: string): void;
   /** A word whose `tokenHash` the tokenizer already computed. */
   addHashed(token: string, hash: number): void;
 }
 
 const HASH_SINK: FeatureSink = {
+  readable: false,
   add: (token) => dedup.insert(tokenHash(token)),
   addHashed: (_token, hash) => dedup.insert(hash),
 };
@@ -186,7 +189,7 @@ export function featureStrings(message: Message, analysis: TextAnalysis, options
   const add = (t: string): void => {
     out.add(t);
   };
-  collect(message, analysis, options, { add, addHashed: add });
+  collect(message, analysis, options, { readable: true, add, addHashed: add });
   return [...out];
 }
 
@@ -204,30 +207,42 @@ function shoutsAndBangs(text: string): { shouted: number; bangs: number } {
 function collect(message: Message, analysis: TextAnalysis, options: FeatureOptions, sink: FeatureSink): void {
   const add = sink.add;
   const hashes = analysis.wordHashes;
-  const words = analysis.words;
   const emailOptions = message.email ? (options.email ?? DEFAULT_EMAIL_FEATURES) : undefined;
   const minWord = emailOptions ? emailOptions.minWordLength : 0;
   if (emailOptions && emailOptions.body !== 'words') collectRawTokens(message.text, add);
+  // A word's text is sliced only when something reads it: a readable sink, bigrams, or a
+  // word starting with a digit (number shapes and units); plain words go in by their hash.
+  const wantText = sink.readable || options.bigrams;
   let previous = '';
-  for (let i = 0; emailOptions?.body !== 'raw' && i < words.length; i++) {
-    let w = words[i]!;
-    if (w.length < minWord) continue;
-    if (w.length > MAX_WORD) {
-      w = 'long:' + Math.floor(w.length / 10);
+  for (let i = 0; emailOptions?.body !== 'raw' && i < analysis.wordCount; i++) {
+    const length = analysis.wordLength(i);
+    if (length < minWord) continue;
+    let w: string | undefined;
+    let first: number;
+    if (length > MAX_WORD) {
+      w = 'long:' + Math.floor(length / 10);
       add(w);
-    } else if (w.length >= 5 && isDigits(w)) {
-      w = numberShape(w);
-      add(w);
+      first = w.charCodeAt(0);
     } else {
-      sink.addHashed(w, hashes[i]!);
+      first = analysis.wordCode(i);
+      if (length >= 5 && first >= 0x30 && first <= 0x39 && isDigits((w = analysis.word(i)))) {
+        w = numberShape(w);
+        add(w);
+        first = w.charCodeAt(0);
+      } else {
+        if (wantText) w = analysis.word(i);
+        sink.addHashed(w ?? '', hashes[i]!);
+      }
     }
-    const first = w.charCodeAt(0);
     if (options.shapes && first >= 0x30 && first <= 0x39) {
-      const unit = numberUnit(w);
+      const unit = numberUnit((w ??= analysis.word(i)));
       if (unit !== '') add('numunit:' + unit);
     }
-    if (options.bigrams && previous !== '') add(previous + ' ' + w);
-    previous = w;
+    if (options.bigrams) {
+      w ??= analysis.word(i);
+      if (previous !== '') add(previous + ' ' + w);
+      previous = w;
+    }
   }
   if (options.shapes) {
     const { shouted, bangs } = shoutsAndBangs(analysis.original);

@@ -17,7 +17,7 @@ import type { Message, MessageInput, Address } from '../message/types.js';
 import { analyseText, wordHash, type TextAnalysis } from '../text/analysis.js';
 import type { CompiledRuleSet } from '../rules/compile.js';
 import { loadRuleSet } from '../rules/load.js';
-import { containsPhrase } from '../rules/keyword-index.js';
+import { containsPhraseIn } from '../rules/keyword-index.js';
 import { compileSubscriber, SubscriberRuleError, type CompiledSubscriber } from '../rules/subscriber.js';
 import type { SubscriberRules } from '../rules/subscriber-types.js';
 import { assertTimeZone, inWindow } from '../rules/time.js';
@@ -272,7 +272,7 @@ export class Engine {
           reasons.push({ rule: 'SUBSCRIBER_QUIET_HOURS', score: 0, detail: `sent during the subscriber's quiet hours ${quiet.label}`, action: 'quarantine' });
         } else {
           let keyword: (typeof sub.keywords)[number] | undefined;
-          for (let i = 0; i < sub.keywords.length && keyword === undefined; i++) if (containsPhrase(analysis.words, sub.keywords[i]!.words)) keyword = sub.keywords[i];
+          for (let i = 0; i < sub.keywords.length && keyword === undefined; i++) if (containsPhraseIn(analysis, sub.keywords[i]!.words, sub.keywords[i]!.first)) keyword = sub.keywords[i];
           if (keyword !== undefined) {
             subscriberAction = 'quarantine';
             reasons.push({ rule: 'SUBSCRIBER_KEYWORD', score: 0, detail: `keyword '${keyword.text}' on the subscriber's list`, action: 'quarantine' });

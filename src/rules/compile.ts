@@ -210,7 +210,7 @@ export class CompiledRuleSet {
     let count = 0;
     if (this.keywords.size > 0) {
       const found = this.phraseHits;
-      const phraseCount = this.keywords.scan(analysis.words, analysis.wordHashes, found);
+      const phraseCount = this.keywords.scan(analysis, found);
       const phrases = this.keywords.phrases;
       for (let p = 0; p < phraseCount; p++) {
         const phraseId = found[p]!;

@@ -5,7 +5,10 @@
  * of a phrase that starts there.
  */
 
-import { wordHash } from '../text/analysis.js';
+import { wordHash, type TextAnalysis } from '../text/analysis.js';
+
+/** What a scan reads of a message's words: hashes, and strings only to confirm a hit. */
+export type WordSource = Pick<TextAnalysis, 'wordHashes' | 'wordCount' | 'wordIs' | 'word'>;
 
 interface TrieNode {
   readonly word: string;
@@ -86,16 +89,18 @@ export class KeywordIndex {
   }
 
   /**
-   * Every phrase occurrence in `words` (with `hashes[i] === wordHash(words[i])`), as phrase ids
+   * Every phrase occurrence in a message's words, as phrase ids
    * written to `out` from index 0 (a phrase found twice is there twice); returns how many.
    */
-  scan(words: readonly string[], hashes: readonly number[], out: number[]): number {
+  scan(words: WordSource, out: number[]): number {
     if (!this.sealed) this.seal();
     if (this.root.size === 0) return 0;
     let count = 0;
     const keys = this.keys;
     const mask = this.mask;
-    for (let i = 0; i < words.length; i++) {
+    const hashes = words.wordHashes;
+    const n = words.wordCount;
+    for (let i = 0; i < n; i++) {
       const h = hashes[i]!;
       let slot = Math.imul(h, 0x9e3779b1) & mask;
       let k = keys[slot]!;
@@ -105,29 +110,31 @@ export class KeywordIndex {
       }
       if (k === 0) continue;
       let node = this.nodes[slot];
-      const word = words[i]!;
-      while (node !== undefined && node.word !== word) node = node.sameHash;
+      while (node !== undefined && !words.wordIs(i, node.word)) node = node.sameHash;
       let j = i + 1;
       while (node !== undefined) {
         if (node.ends !== undefined) for (const id of node.ends) out[count++] = id;
-        if (j >= words.length || node.children === undefined || node.children.size === 0) break;
-        node = node.children.get(words[j++]!);
+        if (j >= n || node.children === undefined || node.children.size === 0) break;
+        node = node.children.get(words.word(j++));
       }
     }
     return count;
   }
 }
 
-/** Find a phrase (as skeleton words) in a message's words; small lists, used for subscriber keywords. */
-export function containsPhrase(words: readonly string[], phrase: readonly string[]): boolean {
-  const first = phrase[0];
-  if (first === undefined) return false;
-  let i = words.indexOf(first);
-  while (i >= 0) {
+/**
+ * Find a phrase (skeleton words, with `first` the wordHash of its first word) in a message's
+ * words by their hashes, confirming a hash hit by comparing strings; used for subscriber keywords.
+ */
+export function containsPhraseIn(words: WordSource, phrase: readonly string[], first: number): boolean {
+  const hashes = words.wordHashes;
+  const n = words.wordCount;
+  if (phrase.length === 0) return false;
+  for (let i = 0; i + phrase.length <= n; i++) {
+    if (hashes[i] !== first || !words.wordIs(i, phrase[0]!)) continue;
     let k = 1;
-    while (k < phrase.length && words[i + k] === phrase[k]) k++;
+    while (k < phrase.length && words.wordIs(i + k, phrase[k]!)) k++;
     if (k === phrase.length) return true;
-    i = words.indexOf(first, i + 1);
   }
   return false;
 }

@@ -100,10 +100,24 @@ export function compilePattern(raw: string, normaliser: AddressNormaliser, maxLe
 }
 
 /** A compiled list of patterns. `match` returns the pattern that matched, as written. */
+/** Up to this many exact values are compared one by one: cheaper than a map's cold buckets. */
+const SMALL_EXACT = 8;
+
+/** The longest run of literal characters in a glob: a value without it cannot match. */
+function globLiteral(glob: string): string {
+  let best = '';
+  for (const part of glob.split(/[*?]/)) if (part.length > best.length) best = part;
+  return best;
+}
+
 export class AddressMatcher {
   private readonly exact = new Map<string, string>();
+  /** The exact values (and sources) when there are few: a subscriber's handful of numbers. */
+  private readonly exactValues: string[] = [];
+  private readonly exactSources: string[] = [];
   private readonly prefixes: CompiledPattern[] = [];
   private readonly globs: CompiledPattern[] = [];
+  private readonly globLiterals: string[] = [];
   private readonly domains: CompiledPattern[] = [];
 
   constructor(patterns: readonly CompiledPattern[]) {
@@ -113,20 +127,35 @@ export class AddressMatcher {
       else if (p.kind === 'glob') this.globs.push(p);
       else this.domains.push(p);
     }
+    if (this.exact.size <= SMALL_EXACT) {
+      for (const [value, source] of this.exact) {
+        this.exactValues.push(value);
+        this.exactSources.push(source);
+      }
+      this.exact.clear();
+    }
     // Longest prefix first, so details name the most specific pattern.
     this.prefixes.sort((a, b) => b.value.length - a.value.length);
+    for (const g of this.globs) this.globLiterals.push(globLiteral(g.value));
   }
 
   get size(): number {
-    return this.exact.size + this.prefixes.length + this.globs.length + this.domains.length;
+    return this.exact.size + this.exactValues.length + this.prefixes.length + this.globs.length + this.domains.length;
   }
 
   match(address: Address): string | undefined {
     const v = address.value;
-    const exact = this.exact.get(v);
-    if (exact !== undefined) return exact;
+    const values = this.exactValues;
+    for (let i = 0; i < values.length; i++) if (values[i] === v) return this.exactSources[i];
+    if (this.exact.size > 0) {
+      const exact = this.exact.get(v);
+      if (exact !== undefined) return exact;
+    }
     for (const p of this.prefixes) if (v.startsWith(p.value)) return p.source;
-    for (const p of this.globs) if (globMatch(p.value, v)) return p.source;
+    for (let i = 0; i < this.globs.length; i++) {
+      const p = this.globs[i]!;
+      if (v.includes(this.globLiterals[i]!) && globMatch(p.value, v)) return p.source;
+    }
     if (this.domains.length > 0 && address.kind === 'email') {
       const domain = v.slice(v.indexOf('@') + 1);
       for (const p of this.domains) if (domain === p.value || domain.endsWith('.' + p.value)) return p.source;

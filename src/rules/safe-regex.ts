@@ -96,8 +96,6 @@ interface Probe {
   readonly other: readonly number[];
 }
 
-const MAX_PROBES = 31;
-
 function probeOf(node: Tokens, ignoreCase: boolean): Probe | undefined {
   const ascii: number[] = [];
   const other: number[] = [];
@@ -142,11 +140,25 @@ function requiredIn(stack: readonly Tokens[], ignoreCase: boolean, out: Probe[])
   }
 }
 
+/** One required character class: tested natively, or by the analysis' digit count. */
+interface RequiredProbe {
+  /** Only ASCII digits: absent from any text without a digit. */
+  readonly digits: boolean;
+  readonly re: RegExp;
+}
+
 /**
- * A cheap test that returns false only for texts the regex cannot match (a required character
- * of every alternative is absent), or undefined when the pattern gives no such requirement.
+ * What a regex needs in a text: per top-level alternative, characters (classes) every match
+ * of that alternative contains. A text holding none of the alternatives' needs is skipped.
  */
-export function requiredCharsFilter(pattern: string, flags = ''): ((text: string) => boolean) | undefined {
+export interface RequiredChars {
+  readonly branches: ReadonlyArray<readonly RequiredProbe[]>;
+}
+
+const hex4 = (c: number): string => '\\u' + c.toString(16).padStart(4, '0');
+
+/** The required characters of a pattern, or undefined when it gives none to rely on. */
+export function requiredChars(pattern: string, flags = ''): RequiredChars | undefined {
   // ret 0.5 reads \u, \x, \c, \p and octal escapes as plain letters: only escapes it reads
   // as V8 does are allowed through.
   if (/\\[^dwsDWSbBntrfv.\/\\()[\]{}*+?|^$-]/.test(pattern)) return undefined;
@@ -159,38 +171,37 @@ export function requiredCharsFilter(pattern: string, flags = ''): ((text: string
   const ignoreCase = flags.includes('i');
   const top = root as { options?: Tokens[][]; stack?: Tokens[] };
   const branches = top.options ?? (top.stack ? [top.stack] : []);
-  const probes: Probe[] = [];
-  const branchMasks: number[] = [];
+  if (branches.length === 0) return undefined;
+  const out: RequiredProbe[][] = [];
   for (const branch of branches) {
     const found: Probe[] = [];
     requiredIn(branch, ignoreCase, found);
     if (found.length === 0) return undefined; // this alternative can match anything
-    let mask = 0;
-    for (const p of found.slice(0, 4)) {
-      if (probes.length >= MAX_PROBES) return undefined;
-      mask |= 1 << probes.length;
-      probes.push(p);
-    }
-    branchMasks.push(mask);
+    // Digit classes first (free to test), then at most two others.
+    const probes = found.map((p) => {
+      const chars = [...p.ascii, ...p.other];
+      return { digits: chars.every((c) => c >= 0x30 && c <= 0x39), re: new RegExp('[' + chars.map(hex4).join('') + ']') };
+    });
+    const digits = probes.filter((p) => p.digits).slice(0, 1);
+    out.push([...digits, ...probes.filter((p) => !p.digits).slice(0, 2)]);
   }
-  if (branchMasks.length === 0) return undefined;
-  const table = new Int32Array(128);
-  const others = new Map<number, number>();
-  probes.forEach((p, bit) => {
-    for (const c of p.ascii) table[c]! |= 1 << bit;
-    for (const c of p.other) others.set(c, (others.get(c) ?? 0) | (1 << bit));
-  });
-  const all = branchMasks.reduce((a, b) => a | b, 0);
-  const masks = Int32Array.from(branchMasks);
-  return (text: string): boolean => {
-    const n = Math.min(text.length, REGEX_INPUT_LIMIT);
-    let present = 0;
-    for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
-      present |= c < 0x80 ? table[c]! : others.size === 0 ? 0 : (others.get(c) ?? 0);
-      if ((present & all) === all) return true;
+  return { branches: out };
+}
+
+/**
+ * False only when `text` cannot match: some need of every alternative is absent.
+ * `mayHoldDigit` false promises the text has no ASCII digit.
+ */
+export function mayMatch(required: RequiredChars, text: string, mayHoldDigit: boolean): boolean {
+  const branches = required.branches;
+  for (let b = 0; b < branches.length; b++) {
+    const probes = branches[b]!;
+    let all = true;
+    for (let k = 0; k < probes.length && all; k++) {
+      const p = probes[k]!;
+      all = p.digits ? mayHoldDigit : p.re.test(text);
     }
-    for (let b = 0; b < masks.length; b++) if ((present & masks[b]!) === masks[b]) return true;
-    return false;
-  };
+    if (all) return true;
+  }
+  return false;
 }

@@ -4,7 +4,7 @@
  * with the same normalisation as operator keywords, quiet hours are time windows.
  */
 import type { AddressNormaliser } from '../message/address.js';
-import { phraseWords } from '../text/analysis.js';
+import { phraseWords, wordHash } from '../text/analysis.js';
 import { AddressMatcher, PatternError, compilePattern, type CompiledPattern } from './patterns.js';
 import { Field, ProblemError, RuleLoadError, parseSource, type RuleProblem } from './source.js';
 import { SUBSCRIBER_LIMITS, type QuietWindow, type SubscriberRules } from './subscriber-types.js';
@@ -21,7 +21,8 @@ export interface CompiledSubscriber {
   readonly enabled: boolean;
   readonly allow: AddressMatcher | undefined;
   readonly block: AddressMatcher | undefined;
-  readonly keywords: ReadonlyArray<{ readonly text: string; readonly words: readonly string[] }>;
+  /** `first` is the wordHash of the first word: messages are searched by their word hashes. */
+  readonly keywords: ReadonlyArray<{ readonly text: string; readonly words: readonly string[]; readonly first: number }>;
   readonly quiet: readonly Window[];
 }
 
@@ -56,7 +57,7 @@ export function compileSubscriber(rules: SubscriberRules, normaliser: AddressNor
     }
     const words = phraseWords(k);
     if (words.length === 0) throw new SubscriberRuleError(`keywords[${i}] '${k}' has no letters or digits to match`, `keywords[${i}]`);
-    return { text: k, words };
+    return { text: k, words, first: wordHash(words[0]!) };
   });
   const quiet = rules.quiet.map((q: QuietWindow, i) => {
     try {

@@ -22,6 +22,17 @@ export interface TextAnalysis {
   readonly words: readonly string[];
   /** `wordHash` of each word (the classifier's token hash): keyword lookups without hashing strings again. */
   readonly wordHashes: readonly number[];
+  /** How many words; `words` is built on first read, so hot paths use the accessors below. */
+  readonly wordCount: number;
+  /** Word `index` (sliced on demand when `words` has not been read). */
+  word(index: number): string;
+  /** Whether word `index` is `word`, without slicing it. */
+  wordIs(index: number, word: string): boolean;
+  wordLength(index: number): number;
+  /** The first UTF-16 code unit of word `index`. */
+  wordCode(index: number): number;
+  /** False only when that text certainly holds no ASCII digit (lets rules skip digit regexes). */
+  mayHoldDigit(on: 'folded' | 'original'): boolean;
   readonly urls: readonly UrlInfo[];
   /** Digit strings of 5 to 15 digits (phone numbers and short codes), leading + kept. */
   readonly phoneNumbers: readonly string[];
@@ -338,7 +349,8 @@ export interface Tokens {
  * enough to be deliberate: 3 with punctuation (f.r.e.e), 4 with spaces (f r e e).
  */
 export function tokenize(text: string, skip: readonly number[] = []): Tokens {
-  return tokensFromSpans(text, tokenSpans(text, skip));
+  const w = wordSpans(text, tokenSpans(text, skip));
+  return { words: wordsOf(text, w), hashes: w.hashes, repaired: w.repaired };
 }
 
 /** Phase 1: token positions, flags and raw hashes into the scratch buffers; returns the count. */
@@ -394,10 +406,26 @@ function tokenSpans(text: string, skip: readonly number[]): number {
   return count;
 }
 
+/**
+ * Skeleton words as positions: `spans` holds [start, end) of each word in the text, or, for
+ * a word rewritten by repair (a joined spaced run, undone leetspeak, a curly apostrophe),
+ * [-1 - k, 0] with the word at `fixed[k]`. Words are sliced only when someone reads them:
+ * keyword lookups and the classifier work from the hashes.
+ */
+export interface WordSpans {
+  readonly spans: number[];
+  /** `wordHash` of each word, in the same order. */
+  readonly hashes: number[];
+  readonly fixed: string[];
+  /** Words rewritten from leetspeak or joined from spaced letters. */
+  readonly repaired: number;
+}
+
 /** Phase 2: skeleton words from the spans: spaced runs joined, leetspeak undone. */
-function tokensFromSpans(text: string, count: number): Tokens {
-  const words: string[] = [];
+function wordSpans(text: string, count: number): WordSpans {
+  const spans: number[] = [];
   const hashes: number[] = [];
+  const fixed: string[] = [];
   let repaired = 0;
   let t = 0;
   while (t < count) {
@@ -416,31 +444,49 @@ function tokensFromSpans(text: string, count: number): Tokens {
         let joined = '';
         for (let k = t; k <= u; k++) joined += text[starts[k]!];
         const word = unleet(joined);
-        words.push(word);
+        spans.push(-1 - fixed.length, 0);
+        fixed.push(word);
         hashes.push(wordHash(word));
         repaired++;
         t = u + 1;
         continue;
       }
     }
-    const raw = text.slice(starts[t]!, ends[t]!);
     const f = flags[t]!;
     if (f === 0) {
-      words.push(raw);
+      spans.push(starts[t]!, ends[t]!);
       hashes.push(rawHashes[t]!);
     } else {
+      const raw = text.slice(starts[t]!, ends[t]!);
       let word = raw;
       if ((f & 1) !== 0) {
         word = unleet(raw);
         if (word !== raw && looksDeliberate(raw)) repaired++;
       }
       if ((f & 2) !== 0) word = word.replace(/’/g, "'");
-      words.push(word);
-      hashes.push(word === raw ? rawHashes[t]! : wordHash(word));
+      if (word === raw) {
+        spans.push(starts[t]!, ends[t]!);
+        hashes.push(rawHashes[t]!);
+      } else {
+        spans.push(-1 - fixed.length, 0);
+        fixed.push(word);
+        hashes.push(wordHash(word));
+      }
     }
     t++;
   }
-  return { words, hashes, repaired };
+  return { spans, hashes, fixed, repaired };
+}
+
+/** The words of `wordSpans` as strings. */
+function wordsOf(text: string, w: WordSpans): string[] {
+  const n = w.hashes.length;
+  const words = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const s = w.spans[2 * i]!;
+    words[i] = s >= 0 ? text.slice(s, w.spans[2 * i + 1]!) : w.fixed[-1 - s]!;
+  }
+  return words;
 }
 
 // ---- the ASCII fast path -----------------------------------------------------------------
@@ -555,13 +601,17 @@ const NO_SKIP: readonly number[] = [];
 class Analysis implements TextAnalysis {
   readonly original: string;
   readonly folded: string;
-  readonly words: readonly string[];
   readonly wordHashes: readonly number[];
+  readonly wordCount: number;
   readonly urls: readonly UrlInfo[];
   readonly length: number;
   readonly capsRatio: number;
   readonly script: Script;
   readonly obfuscations: number;
+  /** Where each word is in `folded` (see WordSpans); words are sliced on first read. */
+  private readonly spans: number[];
+  private readonly fixed: string[];
+  private wordList: string[] | undefined;
   private readonly digits: number;
   /** The folded text holds no ASCII digit (known on the ASCII path only), so no amount either. */
   private readonly noDigits: boolean;
@@ -602,11 +652,44 @@ class Analysis implements TextAnalysis {
     } else if (count < 0) {
       count = tokenSpans(folded, NO_SKIP);
     }
-    const tokens = tokensFromSpans(folded, count);
-    this.words = tokens.words;
+    const tokens = wordSpans(folded, count);
+    this.spans = tokens.spans;
+    this.fixed = tokens.fixed;
     this.wordHashes = tokens.hashes;
+    this.wordCount = tokens.hashes.length;
     this.urls = urls;
     this.obfuscations = obfuscations + tokens.repaired;
+  }
+
+  get words(): readonly string[] {
+    return (this.wordList ??= wordsOf(this.folded, { spans: this.spans, hashes: this.wordHashes as number[], fixed: this.fixed, repaired: 0 }));
+  }
+
+  word(index: number): string {
+    if (this.wordList !== undefined) return this.wordList[index]!;
+    const s = this.spans[2 * index]!;
+    return s >= 0 ? this.folded.slice(s, this.spans[2 * index + 1]!) : this.fixed[-1 - s]!;
+  }
+
+  wordIs(index: number, word: string): boolean {
+    const s = this.spans[2 * index]!;
+    if (s < 0) return this.fixed[-1 - s] === word;
+    return this.spans[2 * index + 1]! - s === word.length && this.folded.startsWith(word, s);
+  }
+
+  wordLength(index: number): number {
+    const s = this.spans[2 * index]!;
+    return s >= 0 ? this.spans[2 * index + 1]! - s : this.fixed[-1 - s]!.length;
+  }
+
+  /** The first UTF-16 code unit of a word. */
+  wordCode(index: number): number {
+    const s = this.spans[2 * index]!;
+    return s >= 0 ? this.folded.charCodeAt(s) : this.fixed[-1 - s]!.charCodeAt(0);
+  }
+
+  mayHoldDigit(on: 'folded' | 'original'): boolean {
+    return on === 'original' ? this.digits > 0 : !this.noDigits;
   }
 
   get phoneNumbers(): readonly string[] {

@@ -3,7 +3,7 @@
  * and what it looks like. Email-only kinds live in email.ts; volume and campaign kinds in volume.ts.
  */
 import { AddressMatcher, PatternError, compilePattern, type CompiledPattern } from '../patterns.js';
-import { RegexError, compileSafeRegex, execBounded, requiredCharsFilter } from '../safe-regex.js';
+import { RegexError, compileSafeRegex, execBounded, mayMatch, requiredChars } from '../safe-regex.js';
 import { SCRIPTS, type Script } from '../../text/analysis.js';
 import { ALL_DAYS, TimeError, inWindow, makeWindow, parseDays } from '../time.js';
 import type { Field } from '../source.js';
@@ -127,11 +127,11 @@ const regex: ConditionKind = {
       if (err instanceof RegexError) at.fail(err.message);
       throw err;
     }
-    const mayMatch = requiredCharsFilter(pattern, flags);
+    const required = requiredChars(pattern, flags);
     return {
       test: (c) => {
         const text = on === 'folded' ? c.analysis.folded : c.analysis.original;
-        if (mayMatch !== undefined && !mayMatch(text)) return null; // a required character is absent
+        if (required !== undefined && !mayMatch(required, text, c.analysis.mayHoldDigit(on))) return null; // a required character is absent
         const m = execBounded(re, text);
         if (m === null) return null;
         const excerpt = m[0].length > 40 ? m[0].slice(0, 39) + '…' : m[0];
