@@ -23,7 +23,7 @@
  * (FNV-1a) are mixed with fmix32, and only words with a digit are looked at character by
  * character.
  */
-import { wordHash, type TextAnalysis } from '../text/analysis.js';
+import { wordHash } from '../text/analysis.js';
 import { combine, fmix32 } from './volume-store.js';
 
 /** Fewer distinct words than this is too generic to call a campaign ("ok see you later"). */
@@ -122,18 +122,32 @@ function minHashAll(n: number): void {
   mins[0] = m0; mins[1] = m1; mins[2] = m2; mins[3] = m3; mins[4] = m4; mins[5] = m5; mins[6] = m6; mins[7] = m7;
 }
 
-/** What the fingerprint reads of a text analysis: word hashes and lengths, not the words themselves (slicing them costs more than the fingerprint). */
-export type FingerprintSource = Pick<TextAnalysis, 'folded' | 'wordCount' | 'wordHashes' | 'wordLength' | 'word' | 'urls'>;
+/**
+ * What the fingerprint reads of a text analysis: word hashes and, where the analysis slices
+ * words lazily (`wordCount`, `wordLength`, `word`), lengths instead of the words themselves
+ * (slicing them all would cost more than the fingerprint).
+ */
+export interface FingerprintSource {
+  readonly folded: string;
+  readonly words: readonly string[];
+  readonly wordHashes: readonly number[];
+  readonly urls: ReadonlyArray<{ readonly host: string }>;
+  readonly wordCount?: number;
+  wordLength?(index: number): number;
+  word?(index: number): string;
+}
 
 /**
  * The LSH band keys of a text as store key hashes (see `keyHash`), or null when it has too few
  * distinct words to be told apart from everyday phrases. Words are read as the analysis's
- * hashes; a word is sliced only to look for digits, and only when the text has a digit at all.
+ * hashes; a word is looked at only for digits, and only when the text has a digit at all.
  * Returns a per-process scratch array, overwritten by the next call (checks are synchronous);
  * nothing is allocated.
  */
 export function campaignBands(text: FingerprintSource): Float64Array | null {
-  const count = text.wordCount;
+  const lazy = text.wordCount !== undefined && text.wordLength !== undefined && text.word !== undefined;
+  const words = lazy ? undefined : text.words;
+  const count = words === undefined ? text.wordCount! : words.length;
   if (count < MIN_WORDS) return null;
   const hashes = text.wordHashes;
   // Undoing leetspeak only removes digits: a folded text without one has no word with one.
@@ -142,11 +156,11 @@ export function campaignBands(text: FingerprintSource): Float64Array | null {
   let distinct = 0;
   const limit = Math.min(count, MAX_WORDS);
   for (let i = 0; i < limit; i++) {
-    if (digits && hasDigit(text.word(i))) {
+    if (digits && hasDigit(words === undefined ? text.word!(i) : words[i]!)) {
       if (n === 0 || tokens[n - 1] !== HASH_OF_NUMBER) tokens[n++] = HASH_OF_NUMBER;
       continue;
     }
-    if (text.wordLength(i) <= 2) continue;
+    if ((words === undefined ? text.wordLength!(i) : words[i]!.length) <= 2) continue;
     const h = mixed(hashes[i]!);
     if (isStopWord(h)) continue;
     tokens[n++] = h;
