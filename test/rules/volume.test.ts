@@ -250,6 +250,73 @@ describe('volume store: memory stays bounded', () => {
   });
 });
 
+describe('volume store: hashed tables against a reference', () => {
+  /** Deterministic pseudo-random numbers (xorshift), so a failure replays. */
+  const rng = (seed: number) => () => ((seed ^= seed << 13, seed ^= seed >>> 17, seed ^= seed << 5) >>> 0) / 2 ** 32;
+
+  it('with room for every key, counts equal a naive sliding window over 16 buckets, times out of order included', () => {
+    const store = new MemoryVolumeStore({ maxKeys: 10_000 });
+    const spec = { name: 'rate:sender:16000', windowMs: 16_000, cap: 0 };
+    const events = new Map<string, number[]>(); // key -> bucket numbers (1 s buckets)
+    const random = rng(1);
+    let now = 0;
+    for (let i = 0; i < 20_000; i++) {
+      now += Math.floor(random() * 40);
+      const time = now - Math.floor(random() * 3000); // up to 3 s late
+      const key = `k${Math.floor(random() * 300)}`;
+      const got = store.count(spec, key, T0 + time);
+      const bucket = Math.floor((T0 + time) / 1000);
+      const list = events.get(key) ?? [];
+      const head = Math.max(bucket, ...list.slice(-64));
+      const kept = list.filter((b) => b > head - 16 && b <= head);
+      kept.push(bucket);
+      events.set(key, kept);
+      expect(got).toBe(kept.length);
+    }
+  });
+
+  it('under heavy churn (keys given up and reused), a key kept is found with its count and never over-counted', () => {
+    const store = new MemoryVolumeStore({ maxKeys: 500 });
+    const spec = { name: 'rate:sender:3600000', windowMs: 3_600_000, cap: 0 };
+    const truth = new Map<number, number>();
+    const random = rng(2);
+    for (let i = 0; i < 100_000; i++) {
+      const k = Math.floor(random() * 5_000);
+      const got = store.count(spec, `s${k}`, T0 + i);
+      const exact = (truth.get(k) ?? 0) + 1;
+      truth.set(k, exact);
+      expect(got).toBeGreaterThanOrEqual(1);
+      expect(got).toBeLessThanOrEqual(exact);
+      // Just touched, so kept: the next event finds it.
+      expect(store.count(spec, `s${k}`, T0 + i)).toBe(got + 1);
+      truth.set(k, exact + 1);
+    }
+    expect(store.stats().keys).toBe(500);
+  });
+
+  it('distinct counts equal a naive set per key while nothing is given up', () => {
+    const store = new MemoryVolumeStore({ maxKeys: 1000, maxMembers: 100_000 });
+    const spec = { name: 'recipients:sender:16000', windowMs: 16_000, cap: 0 };
+    const last = new Map<string, Map<string, number>>(); // key -> member -> last bucket
+    const heads = new Map<string, number>();
+    const random = rng(3);
+    for (let i = 0; i < 20_000; i++) {
+      const time = i * 7;
+      const key = `s${Math.floor(random() * 50)}`;
+      const member = `r${Math.floor(random() * 400)}`;
+      const got = store.distinct(spec, key, member, T0 + time);
+      const bucket = Math.floor((T0 + time) / 1000);
+      const members = last.get(key) ?? new Map<string, number>();
+      const head = heads.get(key) ?? bucket;
+      if (bucket - head >= 16) members.clear(); // the whole ring has expired: the key restarts
+      members.set(member, bucket);
+      heads.set(key, bucket);
+      last.set(key, members);
+      expect(got).toBe([...members.values()].filter((b) => b > bucket - 16).length);
+    }
+  });
+});
+
 describe('volume rules: bad values and examples', () => {
   it('names file:line:column for every bad value', () => {
     const got = problems(rules(
