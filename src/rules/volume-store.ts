@@ -501,7 +501,7 @@ class DistinctCounter implements Counter {
 export class MemoryVolumeStore implements VolumeStore {
   private readonly events = new Map<string, EventCounter>();
   private readonly distincts = new Map<string, DistinctCounter>();
-  /** The last distinct counter asked for: a campaign asks for one four times in a row. */
+  /** The last distinct counter asked for. */
   private lastSpec: CounterSpec | undefined;
   private lastDistinct: DistinctCounter | undefined;
   /** Keeps the warming loads from being optimised away. */
@@ -532,24 +532,11 @@ export class MemoryVolumeStore implements VolumeStore {
   }
 
   distinctHashed(counter: CounterSpec, key: number, member: number, time: number): number {
-    let c = counter === this.lastSpec ? this.lastDistinct : this.distincts.get(counter.name);
-    if (c === undefined) {
-      c = new DistinctCounter(counter.windowMs, this.maxKeys, this.maxMembers);
-      this.distincts.set(counter.name, c);
-    }
-    this.lastSpec = counter;
-    this.lastDistinct = c;
-    return c.add(key, member, time);
+    return this.distinctCounter(counter).add(key, member, time);
   }
 
   distinctMaxHashed(counter: CounterSpec, keys: ArrayLike<number>, member: number, time: number): number {
-    let c = counter === this.lastSpec ? this.lastDistinct : this.distincts.get(counter.name);
-    if (c === undefined) {
-      c = new DistinctCounter(counter.windowMs, this.maxKeys, this.maxMembers);
-      this.distincts.set(counter.name, c);
-    }
-    this.lastSpec = counter;
-    this.lastDistinct = c;
+    const c = this.distinctCounter(counter);
     this.sink ^= c.warm(keys, member);
     let most = 0;
     for (let k = 0; k < keys.length; k++) {
@@ -557,6 +544,18 @@ export class MemoryVolumeStore implements VolumeStore {
       if (n > most) most = n;
     }
     return most;
+  }
+
+  /** The counter's tables, remembered across calls: a campaign's check asks for one several times. */
+  private distinctCounter(counter: CounterSpec): DistinctCounter {
+    let c = counter === this.lastSpec ? this.lastDistinct : this.distincts.get(counter.name);
+    if (c === undefined) {
+      c = new DistinctCounter(counter.windowMs, this.maxKeys, this.maxMembers);
+      this.distincts.set(counter.name, c);
+    }
+    this.lastSpec = counter;
+    this.lastDistinct = c;
+    return c;
   }
 
   retain(names: ReadonlySet<string>): void {
