@@ -4,7 +4,7 @@
  * amounts and a few properties. Computed once per message; the rarely used parts lazily.
  */
 import { foldText } from './fold.js';
-import { extractUrls, type UrlInfo } from './urls.js';
+import { extractUrls, mayHoldUrl, type FoundUrl, type UrlInfo } from './urls.js';
 
 export type Script =
   | 'latin' | 'cyrillic' | 'greek' | 'arabic' | 'hebrew' | 'devanagari' | 'thai' | 'han'
@@ -422,7 +422,7 @@ export interface WordSpans {
 }
 
 /** Phase 2: skeleton words from the spans: spaced runs joined, leetspeak undone. */
-function wordSpans(text: string, count: number): WordSpans {
+function wordSpans(text: string, count: number, lowerPieces = false): WordSpans {
   const spans: number[] = [];
   const hashes: number[] = [];
   const fixed: string[] = [];
@@ -443,7 +443,7 @@ function wordSpans(text: string, count: number): WordSpans {
       if (runLength >= ((gap & 1) === 1 ? 4 : 3)) {
         let joined = '';
         for (let k = t; k <= u; k++) joined += text[starts[k]!];
-        const word = unleet(joined);
+        const word = unleet(lowerPieces ? joined.toLowerCase() : joined);
         spans.push(-1 - fixed.length, 0);
         fixed.push(word);
         hashes.push(wordHash(word));
@@ -457,7 +457,7 @@ function wordSpans(text: string, count: number): WordSpans {
       spans.push(starts[t]!, ends[t]!);
       hashes.push(rawHashes[t]!);
     } else {
-      const raw = text.slice(starts[t]!, ends[t]!);
+      const raw = lowerPieces ? text.slice(starts[t]!, ends[t]!).toLowerCase() : text.slice(starts[t]!, ends[t]!);
       let word = raw;
       if ((f & 1) !== 0) {
         word = unleet(raw);
@@ -597,10 +597,12 @@ const PHONE = /(?:\+|\b)\d[\d \-.()]{3,18}\d\b/g;
 const MONEY =
   /(?:[£$€¥₹₦]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|m|million|thousand))?|\b\d[\d,]*(?:\.\d+)?\s?(?:pounds?|dollars?|euros?|gbp|usd|eur|quid|naira|rupees?|ksh)\b)/g;
 const NO_SKIP: readonly number[] = [];
+const NO_URLS: FoundUrl[] = [];
 
 class Analysis implements TextAnalysis {
   readonly original: string;
-  readonly folded: string;
+  /** The folded text, or undefined until read when it is the original lower-cased (ASCII). */
+  private foldedText: string | undefined;
   readonly wordHashes: readonly number[];
   readonly wordCount: number;
   readonly urls: readonly UrlInfo[];
@@ -621,10 +623,12 @@ class Analysis implements TextAnalysis {
   constructor(text: string) {
     this.original = text;
     let count = scanAscii(text);
-    let folded: string;
+    let folded: string | undefined;
     let obfuscations = 0;
     if (count >= 0) {
-      folded = scannedUpper === 0 ? text : text.toLowerCase();
+      // An ASCII text with capitals is lower-cased only if something reads the folded text
+      // (URLs, regexes, numbers); words are found on the original, positions being the same.
+      folded = scannedUpper === 0 ? text : undefined;
       this.digits = scannedDigits;
       this.noDigits = scannedDigits === 0;
       this.length = text.length;
@@ -643,22 +647,27 @@ class Analysis implements TextAnalysis {
       this.capsRatio = m.letters === 0 ? 0 : m.upper / m.letters;
       this.script = m.script;
     }
-    this.folded = folded;
-    const urls = extractUrls(folded);
+    if (folded === undefined && mayHoldUrl(text, true)) folded = text.toLowerCase();
+    this.foldedText = folded;
+    const urls = folded === undefined ? NO_URLS : extractUrls(folded);
     if (urls.length > 0) {
       const skip: number[] = [];
       for (const u of urls) skip.push(u.start, u.end);
-      count = tokenSpans(folded, skip);
+      count = tokenSpans(folded!, skip);
     } else if (count < 0) {
-      count = tokenSpans(folded, NO_SKIP);
+      count = tokenSpans(folded!, NO_SKIP);
     }
-    const tokens = wordSpans(folded, count);
+    const tokens = folded === undefined ? wordSpans(text, count, true) : wordSpans(folded, count);
     this.spans = tokens.spans;
     this.fixed = tokens.fixed;
     this.wordHashes = tokens.hashes;
     this.wordCount = tokens.hashes.length;
     this.urls = urls;
     this.obfuscations = obfuscations + tokens.repaired;
+  }
+
+  get folded(): string {
+    return (this.foldedText ??= this.original.toLowerCase());
   }
 
   get words(): readonly string[] {
@@ -668,13 +677,20 @@ class Analysis implements TextAnalysis {
   word(index: number): string {
     if (this.wordList !== undefined) return this.wordList[index]!;
     const s = this.spans[2 * index]!;
-    return s >= 0 ? this.folded.slice(s, this.spans[2 * index + 1]!) : this.fixed[-1 - s]!;
+    if (s < 0) return this.fixed[-1 - s]!;
+    const e = this.spans[2 * index + 1]!;
+    return this.foldedText !== undefined ? this.foldedText.slice(s, e) : this.original.slice(s, e).toLowerCase();
   }
 
   wordIs(index: number, word: string): boolean {
     const s = this.spans[2 * index]!;
     if (s < 0) return this.fixed[-1 - s] === word;
-    return this.spans[2 * index + 1]! - s === word.length && this.folded.startsWith(word, s);
+    if (this.spans[2 * index + 1]! - s !== word.length) return false;
+    if (this.foldedText !== undefined) return this.foldedText.startsWith(word, s);
+    // ASCII with capitals, not lower-cased yet: compare lower-casing each character.
+    const text = this.original;
+    for (let i = 0; i < word.length; i++) if (ASCII_LOWER[text.charCodeAt(s + i)] !== word.charCodeAt(i)) return false;
+    return true;
   }
 
   wordLength(index: number): number {
@@ -685,7 +701,7 @@ class Analysis implements TextAnalysis {
   /** The first UTF-16 code unit of a word. */
   wordCode(index: number): number {
     const s = this.spans[2 * index]!;
-    return s >= 0 ? this.folded.charCodeAt(s) : this.fixed[-1 - s]!.charCodeAt(0);
+    return s >= 0 ? (this.foldedText !== undefined ? this.foldedText.charCodeAt(s) : ASCII_LOWER[this.original.charCodeAt(s)]!) : this.fixed[-1 - s]!.charCodeAt(0);
   }
 
   mayHoldDigit(on: 'folded' | 'original'): boolean {

@@ -85,25 +85,28 @@ export function parseUrl(raw: string): UrlInfo | undefined {
 const LONGEST_BARE_TLD = Math.max(...[...BARE_TLDS].map((t) => t.length));
 
 /**
- * Cheap precheck before the URL regex: without "://", a URL is accepted only when its
+ * Cheap precheck before the URL regex (also used on ASCII text before lower-casing it): without "://", a URL is accepted only when its
  * top-level domain is a known one, and the regex takes the whole run of letters after a dot
  * (preceded by a letter or digit) as that domain. So unless such a run is in BARE_TLDS the
  * regex would find nothing acceptable: "Hi.How are you" and "lar...Joking" skip it.
  */
-function mayHoldUrl(text: string): boolean {
+export function mayHoldUrl(text: string, upperToo = false): boolean {
   if (text.includes('://')) return true;
+  // upperToo: the text is not lower-cased yet; answer as for its (ASCII) lower case.
+  const lower = (c: number): number => (upperToo && c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
   let dot = text.indexOf('.');
   while (dot > 0) {
-    const before = text.charCodeAt(dot - 1);
+    const before = lower(text.charCodeAt(dot - 1));
     if ((before >= 0x61 && before <= 0x7a) || (before >= 0x30 && before <= 0x39)) {
       let end = dot + 1;
       while (end < text.length) {
-        const c = text.charCodeAt(end);
+        const c = lower(text.charCodeAt(end));
         if (c < 0x61 || c > 0x7a) break;
         end++;
       }
       const letters = end - dot - 1;
-      if (letters >= 2 && letters <= LONGEST_BARE_TLD && BARE_TLDS.has(text.slice(dot + 1, end))) return true;
+      const tld = upperToo ? text.slice(dot + 1, end).toLowerCase() : text.slice(dot + 1, end);
+      if (letters >= 2 && letters <= LONGEST_BARE_TLD && BARE_TLDS.has(tld)) return true;
     }
     dot = text.indexOf('.', dot + 1);
   }
