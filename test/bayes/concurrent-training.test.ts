@@ -34,7 +34,7 @@ describe('two stores training the same database', () => {
     stored.close();
   });
 
-  it('forgetting in a later store takes out only that message's counts', () => {
+  it('forgetting in a later store takes out the counts of that message alone', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'spamgate-bayes-')), 'm.db');
     const a = TokenStore.open(path);
     new Trainer(a).learn('spam', msg('free prize waiting'));
