@@ -88,8 +88,9 @@ export function buildEngine(flags: EngineFlags): Engine {
     defaultTimeZone: tz,
     ...(subscribers ? { subscribers } : {}),
     ...(classifier ? { classifier } : {}),
-    ...(classifier && classifierSource?.bands ? { bayesBands: classifierSource.bands } : {}),
-    ...(classifier && classifierSource?.emailBands ? { emailBayesBands: classifierSource.emailBands } : {}),
+    // The tuned bands even before a model exists: a server attaches one once feedback trains it.
+    ...(classifierSource?.bands ? { bayesBands: classifierSource.bands } : {}),
+    ...(classifierSource?.emailBands ? { emailBayesBands: classifierSource.emailBands } : {}),
   });
 }
 
