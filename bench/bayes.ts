@@ -44,7 +44,7 @@ const bare = throughput(n, (i) => {
   sink += inputs[i % m]!.text.length;
 });
 const analysis = throughput(n, (i) => {
-  sink += analyseText(inputs[i % m]!.text).words.length;
+  sink += analyseText(inputs[i % m]!.text).wordCount; // what a check reads; `words` is built only on demand
 });
 const classifier = new BayesClassifier(new BayesModel());
 const training = throughput(n, (i) => {

@@ -116,7 +116,7 @@ const baseline = throughput(n, (i) => {
   sink += messages[i % m]!.text.length;
 });
 const analysis = throughput(n, (i) => {
-  sink += analyseText(messages[i % m]!.text).words.length;
+  sink += analyseText(messages[i % m]!.text).wordCount; // what a check reads; `words` is built only on demand
 });
 const check = throughput(n, (i) => {
   sink += engine.check(messages[i % m]!).score;
