@@ -121,6 +121,11 @@ function high(h: number): number {
   return Math.floor(h / 4294967296);
 }
 
+/** Zero a record's bucket counts and their total (a loop: `fill` is a builtin call, dearer for 17 words). */
+function clearRing(u32: Uint32Array, base: number): void {
+  for (let i = base; i <= base + BUCKETS; i++) u32[i] = 0;
+}
+
 /** Ring index of a bucket number (times before 1970 give negative numbers). */
 function ring(bucket: number): number {
   // ToUint32 is the number modulo 2^32, a multiple of BUCKETS: the floor modulo, negatives too.
@@ -197,7 +202,7 @@ class EventCounter implements Counter {
     if (bucket > head) {
       // Time moved on: clear the buckets between the old head and the new one.
       if (bucket - head >= BUCKETS) {
-        u32.fill(0, base, base + BUCKETS + 1);
+        clearRing(u32, base);
       } else {
         let total = u32[base + TOTAL]!;
         for (let b = head + 1; b <= bucket; b++) {
@@ -228,7 +233,7 @@ class EventCounter implements Counter {
 
   private restart(slot: number, bucket: number): void {
     const base = slot * RECORD;
-    this.u32.fill(0, base, base + BUCKETS + 1);
+    clearRing(this.u32, base);
     this.u32[base + GENERATION] = this.nextGeneration;
     this.nextGeneration = (this.nextGeneration + 1) >>> 0 || 1;
     this.f64[slot * RECORD64 + HEAD64] = bucket;
