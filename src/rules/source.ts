@@ -24,6 +24,19 @@ export class ProblemError extends Error {
   }
 }
 
+/**
+ * Run `read`, collecting a ProblemError it throws instead of stopping: a file is read to the
+ * end so that one pass reports every problem in it.
+ */
+export function collectProblems(problems: RuleProblem[], read: () => void): void {
+  try {
+    read();
+  } catch (err) {
+    if (err instanceof ProblemError) problems.push(err.problem);
+    else throw err;
+  }
+}
+
 /** Everything wrong with a set of rule files, each problem with its place. */
 export class RuleLoadError extends Error {
   constructor(readonly problems: readonly RuleProblem[]) {

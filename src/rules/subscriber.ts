@@ -6,7 +6,7 @@
 import type { AddressNormaliser } from '../message/address.js';
 import { phraseWords, wordHash } from '../text/analysis.js';
 import { AddressMatcher, PatternError, compilePattern, type CompiledPattern } from './patterns.js';
-import { Field, ProblemError, RuleLoadError, parseSource, type RuleProblem } from './source.js';
+import { collectProblems, Field, RuleLoadError, parseSource, type RuleProblem } from './source.js';
 import { SUBSCRIBER_LIMITS, type QuietWindow, type SubscriberRules } from './subscriber-types.js';
 import { TimeError, makeWindow, type Window } from './time.js';
 
@@ -117,9 +117,9 @@ export function parseSubscribersFile(text: string, file: string, normaliser: Add
   const out = new Map<string, SubscriberRules>();
   const all: RuleProblem[] = [...problems];
   if (all.length === 0 && root.node !== null) {
-    try {
+    collectProblems(all, () => {
       for (const [number, entry] of root.entries()) {
-        try {
+        collectProblems(all, () => {
           const address = normaliser.normalise(number);
           if (address.kind !== 'e164' && address.kind !== 'shortcode') {
             entry.fail(`'${number}' is not a subscriber number: expected E.164 (+447700900001) or a national number`);
@@ -132,15 +132,9 @@ export function parseSubscribersFile(text: string, file: string, normaliser: Add
             throw err;
           }
           out.set(address.value, rules);
-        } catch (err) {
-          if (err instanceof ProblemError) all.push(err.problem);
-          else throw err;
-        }
+        });
       }
-    } catch (err) {
-      if (err instanceof ProblemError) all.push(err.problem);
-      else throw err;
-    }
+    });
   }
   if (all.length > 0) throw new RuleLoadError(all);
   return out;

@@ -14,7 +14,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressNormaliser } from '../message/address.js';
-import { Field, ProblemError, RuleLoadError, parseSource, type RuleProblem } from '../rules/source.js';
+import { collectProblems, Field, RuleLoadError, parseSource, type RuleProblem } from '../rules/source.js';
 
 export type Principal =
   | { readonly scope: 'operator'; readonly name: string }
@@ -107,25 +107,19 @@ export function parseTokensFile(text: string, file: string, normaliser: AddressN
   const { root, problems } = parseSource(text, file);
   const all: RuleProblem[] = [...problems];
   if (all.length === 0) {
-    try {
+    collectProblems(all, () => {
       if (root.node === null) root.fail('the token file is empty: expected a list of { token | sha256, scope, number? }');
       root.items().forEach((item, i) => {
-        try {
+        collectProblems(all, () => {
           const entry = readEntry(item, i, normaliser);
           try {
             into.add(entry);
           } catch (err) {
             item.fail((err as Error).message);
           }
-        } catch (err) {
-          if (err instanceof ProblemError) all.push(err.problem);
-          else throw err;
-        }
+        });
       });
-    } catch (err) {
-      if (err instanceof ProblemError) all.push(err.problem);
-      else throw err;
-    }
+    });
   }
   if (all.length > 0) throw new RuleLoadError(all);
   return into;
