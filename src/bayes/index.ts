@@ -10,7 +10,7 @@ import type { MessageInput } from '../message/types.js';
 import { defaultDatabasePath } from '../store/db.js';
 import { loadModel, TokenStore, type TrainOutcome } from '../store/tokens.js';
 import { analyseText } from '../text/analysis.js';
-import { EMAIL_BAYES_BANDS } from '../mail/bands.js';
+import { EMAIL_BAYES_BANDS } from './email-bands.js';
 import { BayesClassifier } from './classifier.js';
 import { extractFeatures } from './features.js';
 import type { Label } from './model.js';

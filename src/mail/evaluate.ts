@@ -8,11 +8,9 @@ import { join } from 'node:path';
 import { createEngine } from '../engine/engine.js';
 import type { CompiledRuleSet } from '../rules/compile.js';
 import { loadRuleSet, shippedRulesDir } from '../rules/load.js';
-import { analyseText, type TextAnalysis } from '../text/analysis.js';
-import type { SpamClassifier } from '../engine/types.js';
-import { EMAIL_BAYES_BANDS } from './bands.js';
-import type { Message } from '../message/types.js';
-import type { Label } from '../message/records.js';
+import { analyseText } from '../text/analysis.js';
+import { BayesClassifier } from '../bayes/classifier.js';
+import { EMAIL_BAYES_BANDS } from '../bayes/email-bands.js';
 import { loadSpamAssassin, splitSpamAssassin, type CorpusMessage } from './corpus.js';
 import { parseEmail, type ParsedEmail } from './parse.js';
 
@@ -29,22 +27,6 @@ export interface SplitEvaluation {
   /** `id score rules` of spam let through and ham held, for looking into. */
   readonly missedSpam: readonly string[];
   readonly heldHam: readonly string[];
-}
-
-/** What the evaluation needs of the bayes room's classifier. */
-interface TrainableClassifier extends SpamClassifier {
-  learn(message: Message, analysis: TextAnalysis, label: Label): void;
-}
-
-/**
- * The bayes room's classifier, imported by name at run time so this file builds before that
- * room does (the evaluation then reports that it cannot run).
- */
-async function bayesClassifier(): Promise<TrainableClassifier> {
-  const specifier = '../bayes/index.js';
-  const mod = (await import(specifier)) as { BayesClassifier?: new () => TrainableClassifier };
-  if (typeof mod.BayesClassifier !== 'function') throw new Error('src/bayes/index.js exports no BayesClassifier');
-  return new mod.BayesClassifier();
 }
 
 async function parseAll(messages: readonly CorpusMessage[], unparsed: string[]): Promise<Array<{ m: CorpusMessage; p: ParsedEmail }>> {
@@ -68,7 +50,7 @@ export async function evaluateSpamAssassinSplit(options: { rules?: CompiledRuleS
   const { train, test } = splitSpamAssassin(loadSpamAssassin());
   const rules = options.rules ?? loadRuleSet([join(shippedRulesDir(), 'email')]);
   const unparsed: string[] = [];
-  const classifier = await bayesClassifier();
+  const classifier = new BayesClassifier();
   const normaliser = createEngine({ rules });
   for (const { m, p } of await parseAll(train, unparsed)) {
     const message = normaliser.normalise(p.input);

@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { BayesModel, DEFAULT_PARAMETERS, type ModelParameters } from '../bayes/model.js';
 import { DEFAULT_FEATURES, extractFeatures, type FeatureOptions } from '../bayes/features.js';
 import { DEFAULT_EMAIL_FEATURES, EMAIL_MODEL_PARAMETERS, type EmailFeatureOptions } from '../bayes/email-features.js';
-import { EMAIL_BAYES_BANDS } from './bands.js';
+import { EMAIL_BAYES_BANDS } from '../bayes/email-bands.js';
 import { createEngine } from '../engine/engine.js';
 import type { ScoreBand } from '../engine/types.js';
 import type { Message } from '../message/types.js';

@@ -15,7 +15,7 @@ import type { MessageInput } from '../../src/message/types.js';
 import { normaliseMessage } from '../../src/message/normalise.js';
 import { AddressNormaliser } from '../../src/message/address.js';
 import { analyseText } from '../../src/text/analysis.js';
-import { EMAIL_BAYES_BANDS } from '../../src/mail/bands.js';
+import { EMAIL_BAYES_BANDS } from '../../src/bayes/email-bands.js';
 import { EMAIL_MODEL_PARAMETERS } from '../../src/bayes/email-features.js';
 
 /** A classifier that always answers the same probability. */
