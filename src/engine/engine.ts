@@ -211,10 +211,12 @@ export class Engine {
     return this.subscribers.get(this.subscriberKey(number))?.rules;
   }
 
-  private subscriberKey(number: string): string {
+  /** Canonical subscriber number (E.164 or short code); throws SubscriberRuleError naming `field`. */
+  subscriberKey(number: string, field = 'number'): string {
+    if (typeof number !== 'string') throw new SubscriberRuleError(`${field} must be a phone number`, field);
     const a = this.normaliser.normalise(number);
     if (a.kind !== 'e164' && a.kind !== 'shortcode') {
-      throw new SubscriberRuleError(`'${number}' is not a subscriber number: expected E.164 (+447700900001) or a national number`, 'number');
+      throw new SubscriberRuleError(`'${number.slice(0, 40)}' is not a subscriber number: expected E.164 (+447700900001) or a national number`, field);
     }
     return a.value;
   }

@@ -210,12 +210,7 @@ export class SubscriberServiceImpl implements SubscriberService {
 
   /** Canonical subscriber number (E.164 or short code); throws SubscriberRuleError naming the field. */
   subscriberKey(raw: string, field = 'subscriber'): string {
-    if (typeof raw !== 'string') throw new SubscriberRuleError(`${field} must be a phone number`, field);
-    const a = this.engine.normaliseAddress(raw);
-    if (a.kind !== 'e164' && a.kind !== 'shortcode') {
-      throw new SubscriberRuleError(`'${raw.slice(0, 40)}' is not a subscriber number: expected E.164 (+447700900001) or a national number`, field);
-    }
-    return a.value;
+    return this.engine.subscriberKey(raw, field);
   }
 
   private assertOpen(): void {
