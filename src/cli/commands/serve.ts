@@ -10,7 +10,7 @@ import { TokenConfigError, loadTokens, type AccessTokens } from '../../server/au
 import { createHttpApi, DEFAULT_LIMITS } from '../../server/http.js';
 import { createSubscriberService } from '../../service/index.js';
 import type { SubscriberService } from '../../service/types.js';
-import { addEngineFlags, buildEngine, CliError, runCommand, stopOnSignal, watchOperatorRules, type EngineFlags } from '../common.js';
+import { addEngineFlags, buildEngine, CliError, commandLogger, runCommand, stopOnSignal, watchOperatorRules, type EngineFlags } from '../common.js';
 
 interface ServeFlags extends EngineFlags {
   port: string;
@@ -184,12 +184,10 @@ export function registerServeCommand(program: Command): void {
     )
     .action(
       runCommand(async (flags: ServeFlags) => {
-        const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-        if (!levels.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${levels.join(', ')}, got '${flags.logLevel}'`);
         // Asynchronous writes: under load, lines queued during a write go out together, not one
         // write(2) per request. Pending writes keep the event loop alive, so nothing is lost on a
         // normal exit (the process is never ended with process.exit).
-        const logger = pino({ level: flags.logLevel, base: { service: 'spamgate' } }, pino.destination({ dest: 1, sync: false }));
+        const logger = commandLogger(flags.logLevel, 'spamgate', pino.destination({ dest: 1, sync: false }));
         const running = await startServer(flags, logger);
         await stopOnSignal(
           () => running.stop(),

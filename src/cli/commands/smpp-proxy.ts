@@ -4,13 +4,13 @@
  */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { Command } from 'commander';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { RuleWatcher } from '../../engine/reload.js';
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from '../../server/metrics.js';
 import { createSubscriberService } from '../../service/index.js';
 import { ConfigReadError, loadProxyConfig, ProxyConfigError } from '../../smpp/config.js';
 import { SmppProxy } from '../../smpp/proxy.js';
-import { addEngineFlags, buildEngine, CliError, runCommand, stopOnSignal, watchOperatorRules, type EngineFlags } from '../common.js';
+import { addEngineFlags, buildEngine, CliError, commandLogger, LOG_LEVELS, runCommand, stopOnSignal, watchOperatorRules, type EngineFlags } from '../common.js';
 
 interface ProxyFlags extends EngineFlags {
   config: string;
@@ -34,7 +34,6 @@ export function parseHostPort(value: string, flag: string, allowZero = false): {
   return { host: m[1] ?? m[2]!, port };
 }
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 const CONFIG_EXAMPLE = `
 Config file (YAML):
@@ -86,14 +85,13 @@ export function registerSmppProxyCommand(program: Command): void {
       .option('--db <path>', 'subscriber database (default: the embedded default)')
       .option('--service-number <number>', 'messages to this number are subscriber commands (BLOCK, ALLOW, …)')
       .option('--no-watch', 'do not reload operator rule files when they change or on SIGHUP')
-      .option('--log-level <level>', `pino level: ${LEVELS.join(', ')} (debug: one line per decision)`, 'info')
+      .option('--log-level <level>', `pino level: ${LOG_LEVELS.join(', ')} (debug: one line per decision)`, 'info')
       .option('--log-text', 'include message texts in decision logs (off: privacy of traffic)'),
   )
     .addHelpText('after', CONFIG_EXAMPLE)
     .action(
       runCommand(async (flags: ProxyFlags) => {
-        if (!LEVELS.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${LEVELS.join(', ')}, got '${flags.logLevel}'`);
-        const logger = pino({ level: flags.logLevel, base: { service: 'spamgate-smpp' } });
+        const logger = commandLogger(flags.logLevel, 'spamgate-smpp');
         const running = await startProxy(flags, logger);
         await stopOnSignal(
           () => running.stop(),
