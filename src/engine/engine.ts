@@ -231,7 +231,11 @@ export class Engine {
 
   /** The verdict for one message. Synchronous, no I/O. Throws MessageError for malformed input. */
   check(input: MessageInput): Verdict {
-    const message = this.normalise(input);
+    return this.checkMessage(this.normalise(input));
+  }
+
+  /** The verdict for a message already normalised (`normalise`), for callers that keep it. */
+  checkMessage(message: Message): Verdict {
     const truncated = message.text.length > this.maxTextLength;
     const analysis = analyseText(truncated ? message.text.slice(0, this.maxTextLength) : message.text);
     return this.decide(message, analysis, truncated);

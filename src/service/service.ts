@@ -225,12 +225,12 @@ export class SubscriberServiceImpl implements SubscriberService {
       const to = this.engine.normaliseAddress(input.to);
       if (to.value === this.serviceNumber) return this.processCommand(input);
     }
-    const verdict = this.engine.check(input);
-    // check() validated the input; the canonical addresses come from the normaliser's cache.
-    const subscriber = this.engine.normaliseAddress(input.to).value;
-    const from = this.engine.normaliseAddress(input.from).value;
+    // Normalised once: the check, the spam box and the logs use the same canonical message.
+    const message = this.engine.normalise(input);
+    const verdict = this.engine.checkMessage(message);
+    const subscriber = message.to.value;
+    const from = message.from.value;
     if (verdict.action === 'quarantine') {
-      const message = this.engine.normalise(input);
       const { id, evicted } = this.store.addSpamBoxItem(
         {
           subscriber,
