@@ -309,9 +309,12 @@ function ensureCapacity(n: number): void {
   rawHashes = h;
 }
 
-/** Token `index` spans [start, end); `hash` is its raw FNV-1a state (0 becomes 1, as in wordHash). */
+/**
+ * Token `index` spans [start, end); `hash` is its raw FNV-1a state (0 becomes 1, as in wordHash).
+ * The caller has called `ensureCapacity` for the text: a text of n code units has at most
+ * n / 2 + 1 tokens, since tokens are separated.
+ */
 function recordSpan(index: number, start: number, end: number, flag: number, hash: number): void {
-  ensureCapacity(index);
   starts[index] = start;
   ends[index] = end;
   flags[index] = flag;
@@ -355,6 +358,7 @@ export function tokenize(text: string, skip: readonly number[] = []): Tokens {
 
 /** Phase 1: token positions, flags and raw hashes into the scratch buffers; returns the count. */
 function tokenSpans(text: string, skip: readonly number[]): number {
+  ensureCapacity((text.length >> 1) + 1);
   let count = 0;
   let skipAt = 0;
   let nextSkip = skip.length > 0 ? skip[0]! : 0x7fffffff;
@@ -416,21 +420,30 @@ export interface WordSpans {
   readonly spans: number[];
   /** `wordHash` of each word, in the same order. */
   readonly hashes: number[];
-  readonly fixed: string[];
+  readonly fixed: readonly string[];
   /** Words rewritten from leetspeak or joined from spaced letters. */
   readonly repaired: number;
 }
 
-/** Phase 2: skeleton words from the spans: spaced runs joined, leetspeak undone. */
+const NO_FIXED: readonly string[] = [];
+
+/**
+ * Phase 2: skeleton words from the spans: spaced runs joined, leetspeak undone. The arrays are
+ * sized for one word per token up front (joining runs only makes fewer), which costs one
+ * allocation each instead of the regrowth of pushing.
+ */
 function wordSpans(text: string, count: number, lowerPieces = false): WordSpans {
-  const spans: number[] = [];
-  const hashes: number[] = [];
-  const fixed: string[] = [];
+  const spans = new Array<number>(2 * count);
+  const hashes = new Array<number>(count);
+  let fixed: string[] | undefined;
+  let words = 0;
   let repaired = 0;
   let t = 0;
   while (t < count) {
+    const start = starts[t]!;
+    const end = ends[t]!;
     // Look for a run of single-character tokens with consistent one-character gaps.
-    if (ends[t]! - starts[t]! === 1) {
+    if (end - start === 1 && t + 1 < count && ends[t + 1]! - starts[t + 1]! === 1) {
       let u = t;
       let gap = -1;
       while (u + 1 < count && ends[u + 1]! - starts[u + 1]! === 1) {
@@ -444,38 +457,46 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
         let joined = '';
         for (let k = t; k <= u; k++) joined += text[starts[k]!];
         const word = unleet(lowerPieces ? joined.toLowerCase() : joined);
-        spans.push(-1 - fixed.length, 0);
+        fixed ??= [];
+        spans[2 * words] = -1 - fixed.length;
+        spans[2 * words + 1] = 0;
+        hashes[words++] = wordHash(word);
         fixed.push(word);
-        hashes.push(wordHash(word));
         repaired++;
         t = u + 1;
         continue;
       }
     }
     const f = flags[t]!;
-    if (f === 0) {
-      spans.push(starts[t]!, ends[t]!);
-      hashes.push(rawHashes[t]!);
-    } else {
-      const raw = lowerPieces ? text.slice(starts[t]!, ends[t]!).toLowerCase() : text.slice(starts[t]!, ends[t]!);
-      let word = raw;
+    let word: string | undefined;
+    if (f !== 0) {
+      const raw = lowerPieces ? text.slice(start, end).toLowerCase() : text.slice(start, end);
+      let w = raw;
       if ((f & 1) !== 0) {
-        word = unleet(raw);
-        if (word !== raw && looksDeliberate(raw)) repaired++;
+        w = unleet(raw);
+        if (w !== raw && looksDeliberate(raw)) repaired++;
       }
-      if ((f & 2) !== 0) word = word.replace(/’/g, "'");
-      if (word === raw) {
-        spans.push(starts[t]!, ends[t]!);
-        hashes.push(rawHashes[t]!);
-      } else {
-        spans.push(-1 - fixed.length, 0);
-        fixed.push(word);
-        hashes.push(wordHash(word));
-      }
+      if ((f & 2) !== 0) w = w.replace(/’/g, "'");
+      if (w !== raw) word = w;
+    }
+    if (word === undefined) {
+      spans[2 * words] = start;
+      spans[2 * words + 1] = end;
+      hashes[words++] = rawHashes[t]!;
+    } else {
+      fixed ??= [];
+      spans[2 * words] = -1 - fixed.length;
+      spans[2 * words + 1] = 0;
+      hashes[words++] = wordHash(word);
+      fixed.push(word);
     }
     t++;
   }
-  return { spans, hashes, fixed, repaired };
+  if (words < count) {
+    spans.length = 2 * words;
+    hashes.length = words;
+  }
+  return { spans, hashes, fixed: fixed ?? NO_FIXED, repaired };
 }
 
 /** The words of `wordSpans` as strings. */
@@ -519,22 +540,22 @@ for (let c = 0; c < 0x80; c++) {
   ASCII_LOWER[c] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
 }
 
-// Counts from the last scanAscii.
-let scannedLetters = 0;
-let scannedUpper = 0;
-let scannedDigits = 0;
+/** The classes of every word character of the last `scanAscii` text, OR-ed together. */
+let scannedKinds = 0;
 
 /**
- * Measure a printable-ASCII text and find its token spans (as `tokenSpans` would on its lower
- * case, without URLs skipped). Returns the token count, or -1 when the text is not printable ASCII.
+ * Find the token spans of a printable-ASCII text (as `tokenSpans` would on its lower case,
+ * without URLs skipped). Returns the token count, or -1 when the text is not printable ASCII.
+ * Counting letters, capitals and digits is left to whoever asks (`countAscii`): a check
+ * without rules on capitals never needs them, and the inner loop stays a load, an OR and
+ * a multiply per character.
  */
 function scanAscii(text: string): number {
-  let letters = 0;
-  let upper = 0;
-  let digits = 0;
+  const n = text.length;
+  ensureCapacity((n >> 1) + 1);
+  let seen = 0;
   let count = 0;
   let i = 0;
-  const n = text.length;
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c >= 0x80) return -1;
@@ -545,10 +566,7 @@ function scanAscii(text: string): number {
       continue;
     }
     const start = i;
-    letters += k & A_LETTER;
-    upper += (k & A_UPPER) >> 1;
-    digits += (k & A_DIGIT) >> 2;
-    let mixed = (k & A_DIGIT) !== 0 ? 2 : 1;
+    let kinds = k;
     let h = Math.imul(0x811c9dc5 ^ ASCII_LOWER[c]!, 0x01000193);
     i++;
     while (i < n) {
@@ -556,10 +574,7 @@ function scanAscii(text: string): number {
       if (d >= 0x80) return -1;
       const kd = ASCII_CLASS[d]!;
       if ((kd & A_WORD) !== 0) {
-        letters += kd & A_LETTER;
-        upper += (kd & A_UPPER) >> 1;
-        digits += (kd & A_DIGIT) >> 2;
-        mixed |= (kd & A_DIGIT) !== 0 ? 2 : 1;
+        kinds |= kd;
         h = Math.imul(h ^ ASCII_LOWER[d]!, 0x01000193);
         i++;
       } else if ((kd & (A_LEET | A_APOSTROPHE)) !== 0 && i + 1 < n) {
@@ -567,23 +582,33 @@ function scanAscii(text: string): number {
         if (e >= 0x80) return -1;
         const ke = ASCII_CLASS[e]!;
         if ((ke & A_WORD) === 0) break;
-        if ((kd & A_LEET) !== 0) mixed |= 2;
-        letters += ke & A_LETTER;
-        upper += (ke & A_UPPER) >> 1;
-        digits += (ke & A_DIGIT) >> 2;
-        mixed |= (ke & A_DIGIT) !== 0 ? 2 : 1;
+        kinds |= (kd & A_LEET) | ke;
         h = Math.imul(Math.imul(h ^ d, 0x01000193) ^ ASCII_LOWER[e]!, 0x01000193);
         i += 2;
       } else {
         break;
       }
     }
-    recordSpan(count++, start, i, mixed === 3 ? 1 : 0, h);
+    // Only a token mixing letters with digits or leet symbols can be leetspeak.
+    recordSpan(count++, start, i, (kinds & A_LETTER) !== 0 && (kinds & (A_DIGIT | A_LEET)) !== 0 ? 1 : 0, h);
+    seen |= kinds;
   }
-  scannedLetters = letters;
-  scannedUpper = upper;
-  scannedDigits = digits;
+  scannedKinds = seen;
   return count;
+}
+
+/** Letters, capitals and digits of a printable-ASCII text. */
+function countAscii(text: string): { letters: number; upper: number; digits: number } {
+  let letters = 0;
+  let upper = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const k = ASCII_CLASS[text.charCodeAt(i)]!;
+    letters += k & A_LETTER;
+    upper += (k & A_UPPER) >> 1;
+    digits += (k & A_DIGIT) >> 2;
+  }
+  return { letters, upper, digits };
 }
 
 /** Fold and tokenize a keyword or phrase exactly as message text is, so both sides agree. */
@@ -607,14 +632,17 @@ class Analysis implements TextAnalysis {
   readonly wordCount: number;
   readonly urls: readonly UrlInfo[];
   readonly length: number;
-  readonly capsRatio: number;
   readonly script: Script;
   readonly obfuscations: number;
   /** Where each word is in `folded` (see WordSpans); words are sliced on first read. */
   private readonly spans: number[];
-  private readonly fixed: string[];
+  private readonly fixed: readonly string[];
   private wordList: string[] | undefined;
-  private readonly digits: number;
+  /** Capitals over letters, and ASCII digits of the original: -1 until first read (ASCII path). */
+  private caps: number;
+  private digits: number;
+  /** The original holds an ASCII digit (for ASCII it is exact; otherwise it is `digits > 0`). */
+  private readonly anyDigit: boolean;
   /** The folded text holds no ASCII digit (known on the ASCII path only), so no amount either. */
   private readonly noDigits: boolean;
   private phones: string[] | undefined;
@@ -628,12 +656,14 @@ class Analysis implements TextAnalysis {
     if (count >= 0) {
       // An ASCII text with capitals is lower-cased only if something reads the folded text
       // (URLs, regexes, numbers); words are found on the original, positions being the same.
-      folded = scannedUpper === 0 ? text : undefined;
-      this.digits = scannedDigits;
-      this.noDigits = scannedDigits === 0;
+      const kinds = scannedKinds;
+      folded = (kinds & A_UPPER) === 0 ? text : undefined;
+      this.caps = (kinds & A_UPPER) === 0 ? 0 : -1;
+      this.digits = (kinds & A_DIGIT) === 0 ? 0 : -1;
+      this.anyDigit = (kinds & A_DIGIT) !== 0;
+      this.noDigits = !this.anyDigit;
       this.length = text.length;
-      this.capsRatio = scannedLetters === 0 ? 0 : scannedUpper / scannedLetters;
-      this.script = scannedLetters > 0 ? 'latin' : 'none';
+      this.script = (kinds & A_LETTER) !== 0 ? 'latin' : 'none';
     } else {
       const m = measure(text);
       // Look-alikes are mapped in every word when Latin is a large share of the letters: an
@@ -642,9 +672,10 @@ class Analysis implements TextAnalysis {
       folded = fold.text;
       obfuscations = fold.confusables + fold.invisibles;
       this.digits = m.digits;
+      this.anyDigit = m.digits > 0;
       this.noDigits = false; // folding can make digits (fullwidth, circled, fractions)
       this.length = m.codePoints;
-      this.capsRatio = m.letters === 0 ? 0 : m.upper / m.letters;
+      this.caps = m.letters === 0 ? 0 : m.upper / m.letters;
       this.script = m.script;
     }
     if (folded === undefined && mayHoldUrl(text, true)) folded = text.toLowerCase();
@@ -668,6 +699,23 @@ class Analysis implements TextAnalysis {
 
   get folded(): string {
     return (this.foldedText ??= this.original.toLowerCase());
+  }
+
+  get capsRatio(): number {
+    if (this.caps < 0) this.countOriginal();
+    return this.caps;
+  }
+
+  /** Only the ASCII path defers counting (the other path measures while it folds). */
+  private countOriginal(): void {
+    const c = countAscii(this.original);
+    this.caps = c.letters === 0 ? 0 : c.upper / c.letters;
+    this.digits = c.digits;
+  }
+
+  private digitCount(): number {
+    if (this.digits < 0) this.countOriginal();
+    return this.digits;
   }
 
   get words(): readonly string[] {
@@ -705,13 +753,13 @@ class Analysis implements TextAnalysis {
   }
 
   mayHoldDigit(on: 'folded' | 'original'): boolean {
-    return on === 'original' ? this.digits > 0 : !this.noDigits;
+    return on === 'original' ? this.anyDigit : !this.noDigits;
   }
 
   get phoneNumbers(): readonly string[] {
     if (this.phones === undefined) {
       const found: string[] = [];
-      if (this.digits < 5) return (this.phones = found); // no room for a 5-digit number
+      if (this.digitCount() < 5) return (this.phones = found); // no room for a 5-digit number
       PHONE.lastIndex = 0;
       for (let m = PHONE.exec(this.folded); m !== null; m = PHONE.exec(this.folded)) {
         const digits = m[0].replace(/[^\d]/g, '');
