@@ -24,6 +24,11 @@ export class TokenTable {
   private data: Int32Array;
   private mask: number;
   private used = 0;
+  /**
+   * Bumped by every add and set: whoever caches something derived from the counts (the
+   * model's clue cache) compares it to know when to drop that.
+   */
+  changes = 0;
 
   /** Starts small and doubles: a table sized for its tokens stays in cache (a loaded model is sized to its count). */
   constructor(capacity = 1 << 12) {
@@ -81,6 +86,7 @@ export class TokenTable {
 
   /** Add (or with negative deltas remove) counts; counts never go below zero. */
   add(hash: number, spamDelta: number, hamDelta: number): void {
+    this.changes++;
     if ((this.used + 1) * 2 > this.slots) this.grow();
     const o = this.slot(hash);
     const data = this.data;
@@ -95,6 +101,7 @@ export class TokenTable {
 
   /** Set counts outright (loading a stored model). */
   set(hash: number, spam: number, ham: number): void {
+    this.changes++;
     if ((this.used + 1) * 2 > this.slots) this.grow();
     const o = this.slot(hash);
     const data = this.data;
