@@ -14,7 +14,7 @@
 import { AddressNormaliser, assertRegion, type CountryCode } from '../message/address.js';
 import { normaliseMessage } from '../message/normalise.js';
 import type { Message, MessageInput, Address } from '../message/types.js';
-import { analyseText, wordHash, type TextAnalysis } from '../text/analysis.js';
+import { analyseText, type TextAnalysis } from '../text/analysis.js';
 import type { CompiledRuleSet } from '../rules/compile.js';
 import { loadRuleSet } from '../rules/load.js';
 import { containsPhraseIn } from '../rules/keyword-index.js';
@@ -22,6 +22,7 @@ import { compileSubscriber, SubscriberRuleError, type CompiledSubscriber } from 
 import type { SubscriberRules } from '../rules/subscriber-types.js';
 import { assertTimeZone, inWindow } from '../rules/time.js';
 import { MemoryVolumeStore, type VolumeStore } from '../rules/volume-store.js';
+import { NumberIndex } from './number-index.js';
 import { ACTION_SEVERITY, type Action, type Reason, type ScoreBand, type SpamClassifier, type Thresholds, type Verdict } from './types.js';
 
 export const DEFAULT_THRESHOLDS: Thresholds = { tag: 4, quarantine: 6, block: 12 };
@@ -73,39 +74,6 @@ interface SubscriberEntry {
   compiled: CompiledSubscriber | null | undefined;
 }
 
-/**
- * One bit per hashed subscriber number, 8 to 16 bits per subscriber: most messages go to
- * numbers without rules, and a bit test on this small array (it stays in cache) answers them
- * without a lookup in a map of a million entries, which costs a cache miss or three. Removed
- * numbers keep their bit until the next rebuild; a set bit only means "look in the map".
- */
-class NumberFilter {
-  private bits = new Int32Array(1 << 11);
-  private shift = 16;
-
-  add(key: string, size: number, keys: () => Iterable<string>): void {
-    if (size * 8 <= 2 ** (32 - this.shift)) {
-      this.set(key);
-      return;
-    }
-    let log = 32 - this.shift;
-    while (2 ** log < size * 16) log++;
-    this.shift = 32 - log;
-    this.bits = new Int32Array(2 ** (log - 5));
-    for (const k of keys()) this.set(k);
-  }
-
-  mayHold(key: string): boolean {
-    const b = Math.imul(wordHash(key), 0x9e3779b1) >>> this.shift;
-    return (this.bits[b >>> 5]! & (1 << (b & 31))) !== 0;
-  }
-
-  private set(key: string): void {
-    const b = Math.imul(wordHash(key), 0x9e3779b1) >>> this.shift;
-    this.bits[b >>> 5]! |= 1 << (b & 31);
-  }
-}
-
 const MILLIS = Array.from({ length: 1001 }, (_, i) => (i / 1000).toFixed(3));
 
 /**
@@ -130,7 +98,8 @@ function short(value: string): string {
 export class Engine {
   private ruleSet: CompiledRuleSet;
   private readonly subscribers = new Map<string, SubscriberEntry>();
-  private readonly subscriberFilter = new NumberFilter();
+  /** The same entries, for the hot path's lookup by number. */
+  private readonly subscriberIndex = new NumberIndex<SubscriberEntry>();
   private classifier: SpamClassifier | undefined;
   private readonly bands: readonly ScoreBand[];
   private readonly emailBands: readonly ScoreBand[];
@@ -200,11 +169,13 @@ export class Engine {
     const key = this.subscriberKey(number);
     if (rules === null) {
       this.subscribers.delete(key);
+      this.subscriberIndex.set(key, undefined);
       return;
     }
     const compiled = options.trusted ? undefined : compileSubscriber(rules, this.normaliser, this.defaultTimeZone);
-    this.subscribers.set(key, { rules, compiled });
-    this.subscriberFilter.add(key, this.subscribers.size, () => this.subscribers.keys());
+    const entry: SubscriberEntry = { rules, compiled };
+    this.subscribers.set(key, entry);
+    this.subscriberIndex.set(key, entry);
   }
 
   getSubscriber(number: string): SubscriberRules | undefined {
@@ -242,8 +213,7 @@ export class Engine {
   }
 
   private compiledSubscriber(key: string): CompiledSubscriber | undefined {
-    if (!this.subscriberFilter.mayHold(key)) return undefined;
-    const entry = this.subscribers.get(key);
+    const entry = this.subscriberIndex.get(key);
     if (entry === undefined) return undefined;
     if (entry.compiled === undefined) {
       try {

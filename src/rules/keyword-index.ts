@@ -12,10 +12,15 @@ export type WordSource = Pick<TextAnalysis, 'wordHashes' | 'wordCount' | 'wordIs
 
 interface TrieNode {
   readonly word: string;
+  /** `wordHash(word)`: a message word is compared by hash first, as a string only on a hit. */
+  readonly hash: number;
   children: Map<string, TrieNode> | undefined;
+  /** The children, for the scan: compared one by one when few, else looked up by hash. */
+  next: TrieNode[];
+  nextByHash: Map<number, TrieNode> | undefined;
   /** Phrase ids that end at this node. */
   ends: number[] | undefined;
-  /** Another first word with the same hash (root level only). */
+  /** Another word with the same hash at the same level of the trie. */
   sameHash: TrieNode | undefined;
 }
 
@@ -24,6 +29,22 @@ export interface PhraseEntry {
   readonly leaf: number;
   /** As written in the rule file, for verdict details. */
   readonly text: string;
+}
+
+/** Beyond this many children a node looks its next word up by hash instead of comparing each. */
+const FEW_CHILDREN = 8;
+
+function indexWideLevels(node: TrieNode): void {
+  node.nextByHash = undefined;
+  if (node.next.length > FEW_CHILDREN) {
+    const byHash = new Map<number, TrieNode>();
+    for (const child of node.next) {
+      child.sameHash = byHash.get(child.hash);
+      byHash.set(child.hash, child);
+    }
+    node.nextByHash = byHash;
+  }
+  for (const child of node.next) indexWideLevels(child);
 }
 
 /**
@@ -46,10 +67,12 @@ export class KeywordIndex {
     let level = this.root;
     let node: TrieNode | undefined;
     for (const w of words) {
+      const parent = node;
       node = level.get(w);
       if (!node) {
-        node = { word: w, children: undefined, ends: undefined, sameHash: undefined };
+        node = { word: w, hash: wordHash(w), children: undefined, next: [], nextByHash: undefined, ends: undefined, sameHash: undefined };
         level.set(w, node);
+        if (parent !== undefined) parent.next.push(node);
       }
       if (!node.children) node.children = new Map();
       level = node.children;
@@ -82,6 +105,7 @@ export class KeywordIndex {
       }
       nodes[i] = node;
     }
+    for (const node of this.root.values()) indexWideLevels(node);
     this.keys = keys;
     this.nodes = nodes;
     this.mask = mask;
@@ -113,9 +137,27 @@ export class KeywordIndex {
       while (node !== undefined && !words.wordIs(i, node.word)) node = node.sameHash;
       let j = i + 1;
       while (node !== undefined) {
-        if (node.ends !== undefined) for (const id of node.ends) out[count++] = id;
-        if (j >= n || node.children === undefined || node.children.size === 0) break;
-        node = node.children.get(words.word(j++));
+        const ends = node.ends;
+        if (ends !== undefined) for (let e = 0; e < ends.length; e++) out[count++] = ends[e]!;
+        const next = node.next;
+        if (j >= n || next.length === 0) break;
+        // The next word of a phrase, by hash then string: no word is sliced to follow a phrase.
+        const hj = hashes[j]!;
+        const byHash = node.nextByHash;
+        if (byHash !== undefined) {
+          node = byHash.get(hj);
+          while (node !== undefined && !words.wordIs(j, node.word)) node = node.sameHash;
+        } else {
+          node = undefined;
+          for (let c = 0; c < next.length; c++) {
+            const child = next[c]!;
+            if (child.hash === hj && words.wordIs(j, child.word)) {
+              node = child;
+              break;
+            }
+          }
+        }
+        j++;
       }
     }
     return count;

@@ -146,7 +146,16 @@ export class AddressMatcher {
   match(address: Address): string | undefined {
     const v = address.value;
     const values = this.exactValues;
-    for (let i = 0; i < values.length; i++) if (values[i] === v) return this.exactSources[i];
+    if (values.length > 0) {
+      // Numbers of one country share their first digits, so two of the same length are told
+      // apart fastest by their last character; the full comparison runs only when it agrees.
+      const n = v.length;
+      const last = v.charCodeAt(n - 1);
+      for (let i = 0; i < values.length; i++) {
+        const x = values[i]!;
+        if (x.length === n && x.charCodeAt(n - 1) === last && x === v) return this.exactSources[i];
+      }
+    }
     if (this.exact.size > 0) {
       const exact = this.exact.get(v);
       if (exact !== undefined) return exact;
