@@ -27,31 +27,63 @@ export interface FeatureOptions {
 export const DEFAULT_FEATURES: FeatureOptions = { bigrams: false, special: true, shapes: true };
 
 const MAX_WORD = 40;
-/** What /^\d+([a-z]+)$/ captures (150p → p, 10am → am), or '' when it does not match; no regex per word. */
-function numberUnit(w: string): string {
+/**
+ * Where the unit starts in what /^\d+([a-z]+)$/ matches (150p → 3, 10am → 2), or -1 when it
+ * does not match; no regex per word.
+ */
+function numberUnit(w: string): number {
   let i = 0;
   while (i < w.length && w.charCodeAt(i) >= 0x30 && w.charCodeAt(i) <= 0x39) i++;
-  if (i === 0 || i === w.length) return '';
+  if (i === 0 || i === w.length) return -1;
   for (let k = i; k < w.length; k++) {
     const c = w.charCodeAt(k);
-    if (c < 0x61 || c > 0x7a) return '';
+    if (c < 0x61 || c > 0x7a) return -1;
   }
-  return w.slice(i);
+  return i;
 }
 
-function lengthBand(n: number): string {
-  return n < 20 ? 'len:<20' : n < 50 ? 'len:<50' : n < 100 ? 'len:<100' : n < 140 ? 'len:<140' : n < 161 ? 'len:<161' : n < 400 ? 'len:<400' : 'len:400+';
+// ---- token hashes without building the token ---------------------------------------------
+//
+// tokenHash is FNV-1a, so the hash of 'url:' + host is the state after 'url:' carried on over
+// the host: special tokens are hashed where they are found, with no string made per token.
+
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a state after `s[from..to)`, starting from state `h`. */
+function fnv(h: number, s: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return h;
 }
 
-function capsBand(r: number): string {
-  return r < 0.05 ? 'caps:<5' : r < 0.2 ? 'caps:<20' : r < 0.5 ? 'caps:<50' : r < 0.8 ? 'caps:<80' : 'caps:80+';
+/** The hash of a finished state, as tokenHash gives it (never 0). */
+function finish(h: number): number {
+  return h === 0 ? 1 : h | 0;
 }
 
-/** A digit string's shape: its length and first two digits (0906…, 447…), never the number itself. */
-function numberShape(digits: string): string {
-  const plus = digits.startsWith('+');
-  const d = plus ? digits.slice(1) : digits;
-  return `num:${plus ? '+' : ''}${d.slice(0, 2)}/${d.length}`;
+/** A token prefix with its FNV-1a state (the hash so far, before `finish`). */
+interface Prefix {
+  readonly text: string;
+  readonly state: number;
+}
+
+const prefix = (text: string): Prefix => ({ text, state: fnv(0x811c9dc5 | 0, text, 0, text.length) });
+
+/** A token from a small fixed set, hashed once at start-up. */
+interface Constant {
+  readonly token: string;
+  readonly hash: number;
+}
+
+const constant = (token: string): Constant => ({ token, hash: tokenHash(token) });
+
+const LENGTH_BANDS = ['len:<20', 'len:<50', 'len:<100', 'len:<140', 'len:<161', 'len:<400', 'len:400+'].map(constant);
+function lengthBand(n: number): Constant {
+  return LENGTH_BANDS[n < 20 ? 0 : n < 50 ? 1 : n < 100 ? 2 : n < 140 ? 3 : n < 161 ? 4 : n < 400 ? 5 : 6]!;
+}
+
+const CAPS_BANDS = ['caps:<5', 'caps:<20', 'caps:<50', 'caps:<80', 'caps:80+'].map(constant);
+function capsBand(r: number): Constant {
+  return CAPS_BANDS[r < 0.05 ? 0 : r < 0.2 ? 1 : r < 0.5 ? 2 : r < 0.8 ? 3 : 4]!;
 }
 
 function isDigits(w: string): boolean {
@@ -124,40 +156,50 @@ class Dedup {
 
 const dedup = new Dedup();
 
-// Tokens from a small fixed set, written out so each is one string whose hash is computed once.
-const URLS = ['', 'urls:1', 'urls:2', 'urls:3'];
-const OBFUSCATIONS = ['', 'obf:1', 'obf:2', 'obf:3'];
-const SHOUTED = ['', 'shouted:1', 'shouted:2', 'shouted:3', 'shouted:4'];
-const BANGS = ['', 'bang:1', 'bang:2', 'bang:3'];
-const SCRIPT_TOKENS = Object.fromEntries(SCRIPTS.map((s) => [s, 'script:' + s])) as Record<Script, string>;
-const FROM_TOKENS: Record<AddressKind, string> = {
-  e164: 'from:e164', shortcode: 'from:shortcode', alphanumeric: 'from:alphanumeric', email: 'from:email', unknown: 'from:unknown',
+// Index n: the token for a count of n (the last for more).
+const URLS = ['', 'urls:1', 'urls:2', 'urls:3'].map(constant);
+const OBFUSCATIONS = ['', 'obf:1', 'obf:2', 'obf:3'].map(constant);
+const SHOUTED = ['', 'shouted:1', 'shouted:2', 'shouted:3', 'shouted:4'].map(constant);
+const BANGS = ['', 'bang:1', 'bang:2', 'bang:3'].map(constant);
+const SCRIPT_TOKENS = Object.fromEntries(SCRIPTS.map((s) => [s, constant('script:' + s)])) as Record<Script, Constant>;
+const FROM_TOKENS: Record<AddressKind, Constant> = {
+  e164: constant('from:e164'),
+  shortcode: constant('from:shortcode'),
+  alphanumeric: constant('from:alphanumeric'),
+  email: constant('from:email'),
+  unknown: constant('from:unknown'),
 };
-const CONSTANT_HASHES = new Map<string, number>();
-
-function constant(sink: FeatureSink, token: string): void {
-  let hash = CONSTANT_HASHES.get(token);
-  if (hash === undefined) {
-    hash = tokenHash(token);
-    CONSTANT_HASHES.set(token, hash);
-  }
-  sink.addHashed(token, hash);
-}
+const URL_SHORTENER = constant('url:shortener');
+const URL_IP = constant('url:ip');
+const MONEY = constant('money');
+/** 'money:' + a currency symbol, by the symbol's code unit (each is one). */
+const MONEY_SYMBOLS = new Map([...'£$€¥₹₦'].map((c) => [c.charCodeAt(0), constant('money:' + c)]));
+const URL_HOST = prefix('url:');
+const URL_DOMAIN = prefix('urldom:');
+const NUMBER_UNIT = prefix('numunit:');
+const NUMBER_SHAPE = prefix('num:');
 
 /** Where features go: strings (for reading) or their hashes (for the model). */
 interface FeatureSink {
   /** Whether the sink reads tokens' text (the hash sink needs only hashes for words). */
   readonly readable: boolean;
   add(token: string): void;
-  /** A word whose `tokenHash` the tokenizer already computed. */
+  /** A token whose `tokenHash` is known (a word from the tokenizer, a constant). */
   addHashed(token: string, hash: number): void;
+  /** The token `p.text + s[from..to)`, which the hash sink hashes without building it. */
+  addPrefixed(p: Prefix, s: string, from: number, to: number): void;
 }
 
 const HASH_SINK: FeatureSink = {
   readable: false,
   add: (token) => dedup.insert(tokenHash(token)),
   addHashed: (_token, hash) => dedup.insert(hash),
+  addPrefixed: (p, s, from, to) => dedup.insert(finish(fnv(p.state, s, from, to))),
 };
+
+function readableSink(add: (token: string) => void): FeatureSink {
+  return { readable: true, add, addHashed: add, addPrefixed: (p, s, from, to) => add(p.text + s.slice(from, to)) };
+}
 
 /**
  * Feature hashes of a message, deduplicated. Hashes, not strings, because that is what the
@@ -181,27 +223,32 @@ export interface FeatureScratch {
 export function featureScratch(message: Message, analysis: TextAnalysis, options: FeatureOptions = DEFAULT_FEATURES): FeatureScratch {
   dedup.begin();
   collect(message, analysis, options, HASH_SINK);
-  return { hashes: dedup.found, count: dedup.count };
+  scratch.hashes = dedup.found;
+  scratch.count = dedup.count;
+  return scratch;
 }
+
+/** featureScratch's answer: one object, reused like the hashes in it. */
+const scratch: { hashes: Int32Array; count: number } = { hashes: dedup.found, count: 0 };
 
 export function featureStrings(message: Message, analysis: TextAnalysis, options: FeatureOptions = DEFAULT_FEATURES): string[] {
   const out = new Set<string>();
-  const add = (t: string): void => {
-    out.add(t);
-  };
-  collect(message, analysis, options, { readable: true, add, addHashed: add });
+  collect(message, analysis, options, readableSink((t) => out.add(t)));
   return [...out];
 }
 
 const SHOUTED_WORD = /\b[A-Z]{3,}\b/g;
 const THREE_CAPITALS = /[A-Z]{3}/;
 
-/** Words of 3+ capitals standing alone, and '!' marks; the regex only runs where 3 capitals meet. */
-function shoutsAndBangs(text: string): { shouted: number; bangs: number } {
-  const shouted = THREE_CAPITALS.test(text) ? (text.match(SHOUTED_WORD)?.length ?? 0) : 0;
+/** Words of 3+ capitals standing alone; the regex only runs where 3 capitals meet. */
+function shoutedWords(text: string): number {
+  return THREE_CAPITALS.test(text) ? (text.match(SHOUTED_WORD)?.length ?? 0) : 0;
+}
+
+function bangCount(text: string): number {
   let bangs = 0;
   for (let i = text.indexOf('!'); i >= 0; i = text.indexOf('!', i + 1)) bangs++;
-  return { shouted, bangs };
+  return bangs;
 }
 
 function collect(message: Message, analysis: TextAnalysis, options: FeatureOptions, sink: FeatureSink): void {
@@ -213,8 +260,9 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
   // A word's text is sliced only when something reads it: a readable sink, bigrams, or a
   // word starting with a digit (number shapes and units); plain words go in by their hash.
   const wantText = sink.readable || options.bigrams;
+  const words = emailOptions?.body === 'raw' ? 0 : analysis.wordCount;
   let previous = '';
-  for (let i = 0; emailOptions?.body !== 'raw' && i < analysis.wordCount; i++) {
+  for (let i = 0; i < words; i++) {
     const length = analysis.wordLength(i);
     if (length < minWord) continue;
     let w: string | undefined;
@@ -226,17 +274,23 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
     } else {
       first = analysis.wordCode(i);
       if (length >= 5 && first >= 0x30 && first <= 0x39 && isDigits((w = analysis.word(i)))) {
-        w = numberShape(w);
-        add(w);
-        first = w.charCodeAt(0);
+        // Its shape: 'num:', the first two digits, '/', the length (two digits at most: ≤ MAX_WORD).
+        let h = fnv(NUMBER_SHAPE.state, w, 0, 2);
+        h = Math.imul(h ^ 0x2f, FNV_PRIME);
+        if (length >= 10) h = Math.imul(h ^ (0x30 + Math.floor(length / 10)), FNV_PRIME);
+        h = Math.imul(h ^ (0x30 + (length % 10)), FNV_PRIME);
+        w = wantText ? `${NUMBER_SHAPE.text}${w.slice(0, 2)}/${length}` : 'n';
+        sink.addHashed(w, finish(h));
+        first = 0x6e; // 'n', as the shape starts: no number unit follows
       } else {
         if (wantText) w = analysis.word(i);
         sink.addHashed(w ?? '', hashes[i]!);
       }
     }
     if (options.shapes && first >= 0x30 && first <= 0x39) {
-      const unit = numberUnit((w ??= analysis.word(i)));
-      if (unit !== '') add('numunit:' + unit);
+      w ??= analysis.word(i);
+      const unit = numberUnit(w);
+      if (unit >= 0) sink.addPrefixed(NUMBER_UNIT, w, unit, w.length);
     }
     if (options.bigrams) {
       w ??= analysis.word(i);
@@ -245,27 +299,42 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
     }
   }
   if (options.shapes) {
-    const { shouted, bangs } = shoutsAndBangs(analysis.original);
-    if (shouted > 0) constant(sink, SHOUTED[Math.min(shouted, 4)]!);
-    if (bangs > 0) constant(sink, BANGS[Math.min(bangs, 3)]!);
+    // No capital letter at all (capsRatio 0) means no shouted word: skip that regex.
+    const shouted = analysis.capsRatio > 0 ? shoutedWords(analysis.original) : 0;
+    const bangs = bangCount(analysis.original);
+    if (shouted > 0) emit(sink, SHOUTED[Math.min(shouted, 4)]!);
+    if (bangs > 0) emit(sink, BANGS[Math.min(bangs, 3)]!);
   }
   if (options.special) {
-    for (const u of analysis.urls) {
-      add('url:' + u.host);
-      add('urldom:' + u.domain);
-      if (u.shortener) add('url:shortener');
-      if (u.ipHost) add('url:ip');
+    const urls = analysis.urls;
+    for (let i = 0; i < urls.length; i++) {
+      const u = urls[i]!;
+      sink.addPrefixed(URL_HOST, u.host, 0, u.host.length);
+      sink.addPrefixed(URL_DOMAIN, u.domain, 0, u.domain.length);
+      if (u.shortener) emit(sink, URL_SHORTENER);
+      if (u.ipHost) emit(sink, URL_IP);
     }
-    if (analysis.urls.length > 0) constant(sink, URLS[Math.min(analysis.urls.length, 3)]!);
-    for (const m of analysis.moneyAmounts) {
-      const symbol = /[£$€¥₹₦]/.exec(m)?.[0];
-      add(symbol ? 'money:' + symbol : 'money');
-    }
-    constant(sink, lengthBand(analysis.length));
-    constant(sink, capsBand(analysis.capsRatio));
-    if (analysis.obfuscations > 0) constant(sink, OBFUSCATIONS[Math.min(analysis.obfuscations, 3)]!);
-    if (analysis.script !== 'latin') constant(sink, SCRIPT_TOKENS[analysis.script]);
-    constant(sink, FROM_TOKENS[message.from.kind]);
+    if (urls.length > 0) emit(sink, URLS[Math.min(urls.length, 3)]!);
+    const money = analysis.moneyAmounts;
+    for (let i = 0; i < money.length; i++) emit(sink, moneyToken(money[i]!));
+    emit(sink, lengthBand(analysis.length));
+    emit(sink, capsBand(analysis.capsRatio));
+    if (analysis.obfuscations > 0) emit(sink, OBFUSCATIONS[Math.min(analysis.obfuscations, 3)]!);
+    if (analysis.script !== 'latin') emit(sink, SCRIPT_TOKENS[analysis.script]);
+    emit(sink, FROM_TOKENS[message.from.kind]);
   }
   if (message.email) collectEmailFeatures(message.email, options.email ?? DEFAULT_EMAIL_FEATURES, add);
+}
+
+function emit(sink: FeatureSink, c: Constant): void {
+  sink.addHashed(c.token, c.hash);
+}
+
+/** 'money:' + the first currency symbol in an amount (where /[£$€¥₹₦]/ finds it), else 'money'. */
+function moneyToken(amount: string): Constant {
+  for (let i = 0; i < amount.length; i++) {
+    const c = MONEY_SYMBOLS.get(amount.charCodeAt(i));
+    if (c !== undefined) return c;
+  }
+  return MONEY;
 }
