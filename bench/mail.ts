@@ -6,9 +6,11 @@
  *
  *   npm run build && npx tsx bench/mail.ts                 # corpus speed
  *   npm run build && npx tsx bench/mail.ts --gb 1          # memory on a 1 GB mbox
- *   options: --workers N, --model PATH (Bayes model), --rules PATH, --keep (leave the mbox)
+ *   options: --workers N, --model PATH (Bayes model), --rules PATH, --keep (leave the mbox),
+ *            --dist DIR (the compiled tree to run, default dist/; e.g. one built with
+ *            `npx tsc -p tsconfig.json --outDir tmp/mb` so a shared dist/ is left alone)
  *
- * The worker threads run the compiled JS in dist/, so build first.
+ * The worker threads run compiled JS, so build first.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -19,10 +21,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-// Import the compiled modules so the pool's worker script (dist/src/mail/worker.js) is found.
-const dist = (p: string): string => pathToFileURL(join(root, 'dist', 'src', p)).href;
-if (!existsSync(join(root, 'dist', 'src', 'mail', 'worker.js'))) {
-  console.error('bench/mail.ts: dist/ is not built; run `npm run build` first');
+// Import the compiled modules so the pool's worker script (DIST/src/mail/worker.js) is found.
+const distIndex = process.argv.indexOf('--dist');
+const distDir = resolve(root, distIndex >= 0 ? process.argv[distIndex + 1]! : 'dist');
+const dist = (p: string): string => pathToFileURL(join(distDir, 'src', p)).href;
+if (!existsSync(join(distDir, 'src', 'mail', 'worker.js'))) {
+  console.error(`bench/mail.ts: ${distDir} is not built; run \`npm run build\` first`);
   process.exit(2);
 }
 type ScanMod = typeof import('../src/mail/scan.js');

@@ -10,10 +10,33 @@
  *   boundaries, unknown charsets, undecodable bytes). It is scored, and the defects are
  *   listed with the result, so a damaged message never slips through unscored.
  */
-import { parseAddressHeader, simpleParser, type AddressObject } from 'mailparser';
+import type { AddressObject } from 'mailparser';
+import { createRequire } from 'node:module';
 import type { EmailAttachment, EmailFields, MessageInput } from '../message/types.js';
 import { TextDecoder } from 'node:util';
 import { htmlToText } from './html.js';
+
+// mailparser is loaded only when a message needs it: loading it (with iconv-lite, libmime and
+// linkify) costs about 0.17 CPU-s, a third of a scan worker's start-up, and most mail never
+// needs it (docs/mail.md).
+type Mailparser = typeof import('mailparser');
+let mailparser: Promise<Mailparser> | undefined;
+function loadMailparser(): Promise<Mailparser> {
+  mailparser ??= import('mailparser');
+  return mailparser;
+}
+
+/** One entry of nodemailer's addressparser: a mailbox, or a group of mailboxes. */
+interface ParsedAddress {
+  name: string;
+  address?: string | undefined;
+  group?: ParsedAddress[] | undefined;
+}
+/**
+ * The address parser mailparser itself uses (nodemailer's, a small module of its own), taken
+ * from mailparser's dependencies so both read addresses alike.
+ */
+const addressparser = createRequire(createRequire(import.meta.url).resolve('mailparser'))('nodemailer/lib/addressparser') as (value: string) => ParsedAddress[];
 
 export class MailParseError extends Error {
   constructor(
@@ -569,15 +592,16 @@ function parseSimple(raw: Buffer): MailParts | null {
   }
   const all = (key: string): string[] => block.headerLines.filter((x) => x.key === key).map((h) => h.line.slice(h.line.indexOf(':') + 1));
   const subject = headerValue(block, 'subject');
-  const from = all('from');
-  const replyTo = all('reply-to');
-  const to = all('to');
+  const from = addressHeader(all('from'));
+  const replyTo = addressHeader(all('reply-to'));
+  const to = addressHeader(all('to'));
+  if (from === null || replyTo === null || to === null) return null;
   return {
     headerLines: block.headerLines,
     subject: subject === undefined ? undefined : decodeEncodedWords(subject),
-    from: addressHeader(from),
-    replyTo: addressHeader(replyTo),
-    to: addressHeader(to),
+    from,
+    replyTo,
+    to,
     ...(text !== undefined ? { text } : {}),
     ...(html !== undefined ? { html } : {}),
     attachments,
@@ -588,13 +612,23 @@ const ADDR = '[^\\s<>"(),;:@\\[\\]\\\\]+@[^\\s<>"(),;:@\\[\\]\\\\]+';
 /** `user@host`, `Name <user@host>` or `"Name" <user@host>`, with nothing special in the name. */
 const PLAIN_ADDRESS = new RegExp(`^(?:(${ADDR})|(?:"[^"\\\\]*"|[^"<>(),;:@\\\\=]*)\\s*<(${ADDR})>)$`);
 
+/** Addresses mailparser would rewrite after parsing: encoded words in the address, IDN domains. */
+function rewrittenByMailparser(list: readonly ParsedAddress[]): boolean {
+  for (const a of list) {
+    if (a.address && (a.address.includes('=?') || /@xn--/.test(a.address))) return true;
+    if (a.group && rewrittenByMailparser(a.group)) return true;
+  }
+  return false;
+}
+
 /**
  * Address header lines as mailparser's parseAddressHeader gives them, for what the parser
- * reads (the first address): the usual one-address forms directly, as the profile showed the
- * address parser at 4 % of a scan; groups, comments, encoded or quoted specials, lists with
- * quotes and international domains still go through it.
+ * reads (the addresses, not the display names): the usual one-address forms by a regex (the
+ * profile showed the address parser at 4 % of a scan), the rest by the address parser
+ * mailparser uses. Null when mailparser would rewrite an address (an encoded word in it, an
+ * IDN domain): such a message is left to mailparser.
  */
-function addressHeader(lines: string[]): AddressObject | undefined {
+function addressHeader(lines: string[]): AddressObject | undefined | null {
   if (lines.length === 0) return undefined;
   if (lines.length === 1) {
     const value = lines[0]!.replace(/\r?\n[ \t]+/g, ' ').trim();
@@ -603,7 +637,10 @@ function addressHeader(lines: string[]): AddressObject | undefined {
     const m = first.includes('xn--') || first.includes('=?') ? null : PLAIN_ADDRESS.exec(first);
     if (m) return { value: [{ address: m[1] ?? m[2]!, name: '' }], html: '', text: '' };
   }
-  return parseAddressHeader(lines);
+  const value: ParsedAddress[] = [];
+  for (const line of lines) if (line) value.push(...addressparser(line));
+  if (rewrittenByMailparser(value)) return null;
+  return { value: value as AddressObject['value'], html: '', text: '' };
 }
 
 /** Whether `parseEmail` decodes this message itself rather than through mailparser. */
@@ -619,18 +656,34 @@ export function readsDirectly(raw: Buffer): boolean {
  */
 export async function parseEmail(raw: Buffer, id: string, options: ParseOptions = {}): Promise<ParsedEmail> {
   checkLooksLikeMail(raw, id);
-  const maxText = options.maxTextChars ?? DEFAULT_MAX_TEXT;
-  let parsed: MailParts | null = options.fastPath === false ? null : parseSimple(raw);
-  const defects = parsed ? [] : structureDefects(raw);
-  if (!parsed) {
-    try {
-      parsed = await withTimeout(simpleParser(raw, PARSER_OPTIONS), options.timeoutMs ?? DEFAULT_TIMEOUT_MS, id);
-    } catch (err) {
-      if (err instanceof MailParseError) throw err;
-      throw new MailParseError(id, `cannot parse: ${err instanceof Error ? err.message : String(err)}`);
-    }
+  const simple = options.fastPath === false ? null : parseSimple(raw);
+  if (simple) return toParsedEmail(raw, id, simple, [], options);
+  const defects = structureDefects(raw);
+  let parsed: MailParts;
+  try {
+    const { simpleParser } = await loadMailparser();
+    parsed = await withTimeout(simpleParser(raw, PARSER_OPTIONS), options.timeoutMs ?? DEFAULT_TIMEOUT_MS, id);
+  } catch (err) {
+    if (err instanceof MailParseError) throw err;
+    throw new MailParseError(id, `cannot parse: ${err instanceof Error ? err.message : String(err)}`);
   }
+  return toParsedEmail(raw, id, parsed, defects, options);
+}
 
+/**
+ * `parseEmail` for the messages it decodes directly, without mailparser (the same result);
+ * null for the others. Scan workers use it to leave those to one worker, so only that one
+ * loads mailparser.
+ */
+export function parseEmailDirect(raw: Buffer, id: string, options: ParseOptions = {}): ParsedEmail | null {
+  checkLooksLikeMail(raw, id);
+  const simple = options.fastPath === false ? null : parseSimple(raw);
+  return simple ? toParsedEmail(raw, id, simple, [], options) : null;
+}
+
+/** The engine input from the parsed parts: body text (HTML reduced), links, addresses, headers. */
+function toParsedEmail(raw: Buffer, id: string, parsed: MailParts, defects: string[], options: ParseOptions): ParsedEmail {
+  const maxText = options.maxTextChars ?? DEFAULT_MAX_TEXT;
   const subject = (parsed.subject ?? '').replace(/\s+/g, ' ').trim();
   let body = parsed.text ?? '';
   let fromHtml = false;

@@ -7,6 +7,10 @@
  * bytes of raw mail, so memory stays flat however big the archive. A worker that hangs past
  * `hardTimeoutMs` on one batch or dies is replaced; its batch is retried one message at a
  * time, and a message that kills or hangs a worker on its own is reported as an error.
+ *
+ * Only the first worker parses the messages the direct decoder cannot read (loading mailparser
+ * for them when the first one comes); the others hand those back and the pool passes them on,
+ * so the other workers never load mailparser.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -54,6 +58,8 @@ interface Slot<T> {
 
 interface PoolWorker {
   worker: Worker;
+  /** Parses what the direct decoder cannot (WorkerInit.fullParser). */
+  readonly full: boolean;
   ready: Promise<void>;
   outstanding: Map<number, { items: WorkItem[]; sentAt: number }>;
   dead: boolean;
@@ -99,15 +105,19 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
   /** Messages to (re)send one at a time after a worker died on their batch. */
   const retryQueue: WorkItem[] = [];
   const singles = new Set<number>(); // seqs already retried alone
+  /** Messages a worker without mailparser handed back, for the full parser. */
+  const deferredQueue: WorkItem[] = [];
+  const deferredSeqs = new Set<number>();
 
   const workers: PoolWorker[] = [];
-  const spawn = (): PoolWorker => {
+  const spawn = (full: boolean): PoolWorker => {
     // An 8 MB young generation is as fast as bigger ones on the corpus (8, 16 and 48 measured
     // alike), and a 128 MB old generation still parses a message at the 25 MB limit: together
     // they keep two workers inside the 300 MB budget (unbounded heaps grew the 1 GB scan to
     // ~390 MB RSS; 16 MB young ones to ~300 MB once workers got faster).
-    const worker = new Worker(workerUrl, { workerData: options.init, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 } });
-    const pw: PoolWorker = { worker, ready: Promise.resolve(), outstanding: new Map(), dead: false, suspect: false };
+    const workerData: WorkerInit = { ...options.init, fullParser: full };
+    const worker = new Worker(workerUrl, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 } });
+    const pw: PoolWorker = { worker, full, ready: Promise.resolve(), outstanding: new Map(), dead: false, suspect: false };
     pw.ready = new Promise<void>((resolve, reject) => {
       const onReply = (msg: WorkerReply): void => {
         if (msg.type === 'ready') resolve();
@@ -122,7 +132,13 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
           if (pw.outstanding.size === 0) pw.suspect = false;
           for (const r of msg.results) {
             const slot = slots.get(r.seq);
-            if (slot && !slot.result) {
+            if (slot && !slot.result && 'deferred' in r) {
+              deferredSeqs.add(r.seq);
+              const item: WorkItem = { seq: r.seq, id: r.id, raw: slot.raw! };
+              // A message already suspected of killing a worker still goes alone.
+              if (singles.has(r.seq)) retryQueue.push(item);
+              else deferredQueue.push(item);
+            } else if (slot && !slot.result) {
               slot.result = r;
               slot.raw = null;
             }
@@ -161,11 +177,11 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
     }
     pw.outstanding.clear();
     const i = workers.indexOf(pw);
-    if (fatal === null) workers[i] = spawn();
+    if (fatal === null) workers[i] = spawn(pw.full);
     signal();
   };
 
-  for (let i = 0; i < nWorkers; i++) workers.push(spawn());
+  for (let i = 0; i < nWorkers; i++) workers.push(spawn(i === 0));
 
   const hardTimeout = options.hardTimeoutMs;
   const watchdog = setInterval(() => {
@@ -197,14 +213,23 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
     if (!best) throw new PoolError('no scan worker free');
     dispatch(best, items);
   };
-  /** A retried message goes alone to an idle worker, so a second failure can only be its own. */
+  /**
+   * A retried message goes alone to an idle worker, so a second failure can only be its own
+   * (to the full parser if it was handed back for mailparser).
+   */
   const sendRetries = (): void => {
     while (retryQueue.length > 0) {
-      const idle = workers.find((pw) => !pw.dead && pw.outstanding.size === 0);
+      const needsFull = deferredSeqs.has(retryQueue[0]!.seq);
+      const idle = workers.find((pw) => !pw.dead && pw.outstanding.size === 0 && (pw.full || !needsFull));
       if (!idle) return;
       idle.suspect = true;
       dispatch(idle, [retryQueue.shift()!]);
     }
+  };
+  /** Handed-back messages go to the full parser in batches, as soon as it can take one. */
+  const sendDeferred = (): void => {
+    const full = workers.find((pw) => pw.full);
+    while (deferredQueue.length > 0 && full && canTake(full)) dispatch(full, deferredQueue.splice(0, batchSize));
   };
   const busy = (): boolean => retryQueue.length > 0 || !workers.some(canTake);
 
@@ -225,8 +250,9 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
     for (;;) {
       dirty = false;
       if (fatal) throw fatal;
-      // Retries first, alone.
+      // Retries first, alone; then messages handed back for the full parser.
       sendRetries();
+      sendDeferred();
       // Read while there is room.
       while (!sourceDone && slots.size < queueSize && (bytesInFlight < maxBytes || slots.size === 0) && !(busy() && pending.length >= batchSize)) {
         const next = await iterator.next();

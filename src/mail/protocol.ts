@@ -13,6 +13,12 @@ export interface WorkerInit {
   readonly mode: WorkerMode;
   readonly engine: EngineFlags;
   readonly parse: ParseOptions;
+  /**
+   * Whether this worker parses the messages the direct decoder cannot read, loading mailparser
+   * for them (default true). The pool gives that job to one worker; the others hand such
+   * messages back (`deferred`), so only one pays for loading mailparser.
+   */
+  readonly fullParser?: boolean;
 }
 
 export interface WorkItem {
@@ -42,7 +48,9 @@ export interface ScoredFields {
 export type WorkResult =
   | { readonly seq: number; readonly id: string; readonly scored: ScoredFields }
   | { readonly seq: number; readonly id: string; readonly input: MessageInput; readonly defects?: readonly string[] }
-  | { readonly seq: number; readonly id: string; readonly error: string };
+  | { readonly seq: number; readonly id: string; readonly error: string }
+  /** Needs mailparser, and this worker leaves that to the one that has it. */
+  | { readonly seq: number; readonly id: string; readonly deferred: true };
 
 export type WorkerReply =
   | { readonly type: 'ready' }

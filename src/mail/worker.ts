@@ -4,12 +4,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Engine } from '../engine/engine.js';
-import { parseEmail, MailParseError } from './parse.js';
+import { parseEmail, parseEmailDirect, MailParseError } from './parse.js';
 import { setupEngine } from './engine-setup.js';
 import type { WorkBatch, WorkerInit, WorkerReply, WorkResult } from './protocol.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
+const fullParser = init.fullParser !== false;
 
 function post(reply: WorkerReply): void {
   port.postMessage(reply);
@@ -26,7 +27,8 @@ try {
 
 async function handle(seq: number, id: string, raw: Buffer): Promise<WorkResult> {
   try {
-    const parsed = await parseEmail(raw, id, init.parse);
+    const parsed = fullParser ? await parseEmail(raw, id, init.parse) : parseEmailDirect(raw, id, init.parse);
+    if (parsed === null) return { seq, id, deferred: true };
     if (!engine) return parsed.defects.length > 0 ? { seq, id, input: parsed.input, defects: parsed.defects } : { seq, id, input: parsed.input };
     const v = engine.check(parsed.input);
     return {
