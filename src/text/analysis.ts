@@ -3,7 +3,7 @@
  * in "skeleton" form (leetspeak undone, s.p.a.c.e.d letters joined), URLs, phone numbers, money
  * amounts and a few properties. Computed once per message; the rarely used parts lazily.
  */
-import { foldText } from './fold.js';
+import { foldedUnit, foldText } from './fold.js';
 import { extractUrls, mayHoldUrl, type FoundUrl, type UrlInfo } from './urls.js';
 
 export type Script =
@@ -510,47 +510,71 @@ function wordsOf(text: string, w: WordSpans): string[] {
   return words;
 }
 
-// ---- the ASCII fast path -----------------------------------------------------------------
+// ---- the fast path -------------------------------------------------------------------------
 //
-// Most SMS are printable ASCII. For them folding is lower-casing, which changes no token
-// boundary, so one pass over the original text measures it and finds the token spans (hashing
-// the lower-cased characters); the folded text is then one native lower-casing.
+// Most SMS are printable ASCII, and most of the rest add only characters such as £, ü or –
+// that fold on their own to one code unit (`foldedUnit`). For such "simple" texts folding
+// changes no position, so one pass over the original text finds the token spans, classing and
+// hashing each character as folded; the folded text is then one native lower-casing (or, when
+// a character folds to something else than its lower case, the character table's fold).
 
-const A_LETTER = 1;
-const A_UPPER = 2;
-const A_DIGIT = 4;
-const A_WORD = 8;
-const A_LEET = 16;
-const A_APOSTROPHE = 32;
-/** Controls other than tab and newline, and DEL: folded to spaces, so not this path. */
-const A_BAD = 64;
-const ASCII_CLASS = new Uint8Array(128);
-const ASCII_LOWER = new Uint8Array(128);
-for (let c = 0; c < 0x80; c++) {
-  const m = MEASURE[c]!;
-  const t = TOKEN[c]!;
-  ASCII_CLASS[c] =
-    ((m & M_LETTER) !== 0 ? A_LETTER : 0) |
-    ((m & M_UPPER) !== 0 ? A_UPPER : 0) |
-    ((m & M_DIGIT) !== 0 ? A_DIGIT : 0) |
-    ((t & T_WORD) !== 0 ? A_WORD : 0) |
-    ((t & T_LEET) !== 0 ? A_LEET : 0) |
-    ((t & T_APOSTROPHE) !== 0 ? A_APOSTROPHE : 0) |
-    (c === 0x7f || (c < 0x20 && c !== 0x09 && c !== 0x0a) ? A_BAD : 0);
-  ASCII_LOWER[c] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+/** The original character is a letter / a capital / an ASCII digit (for capitals and digits). */
+const S_LETTER = 1;
+const S_UPPER = 2;
+const S_ORIGINAL_DIGIT = 4;
+/** The folded character is a word character / an ASCII digit / a word character but no digit. */
+const S_WORD = 8;
+const S_DIGIT = 16;
+const S_WORD_NOT_DIGIT = 32;
+const S_LEET = 64;
+const S_APOSTROPHE = 128;
+/** Folds to something other than its lower case (ü → u, a control → space). */
+const S_REPLACED = 256;
+/** Not simple: a look-alike, a mark, a non-Latin letter, a curly apostrophe, a length change. */
+const S_COMPLEX = 512;
+const S_KNOWN = 1024;
+
+/** Per code unit: S_* bits, 0 until first seen. */
+const SIMPLE_CLASS = new Uint16Array(65536);
+/** Per code unit: what it folds to, for hashing words as folded. */
+const SIMPLE_FOLD = new Uint16Array(65536);
+
+function simpleClass(c: number): number {
+  let k = SIMPLE_CLASS[c]!;
+  if (k !== 0) return k;
+  k = S_KNOWN;
+  const to = foldedUnit(c);
+  const m = measureClass(c);
+  // Non-Latin letters decide the script and whether look-alikes are mapped: the full path's.
+  if (to < 0 || c === 0x2019 || ((m & M_LETTER) !== 0 && m >>> 4 !== LATIN)) {
+    k |= S_COMPLEX;
+  } else {
+    const t = tokenClass(to);
+    if ((m & M_LETTER) !== 0) k |= S_LETTER;
+    if ((m & M_UPPER) !== 0) k |= S_UPPER;
+    if ((m & M_DIGIT) !== 0) k |= S_ORIGINAL_DIGIT;
+    if ((t & T_WORD) !== 0) k |= (t & T_DIGIT) !== 0 ? S_WORD | S_DIGIT : S_WORD | S_WORD_NOT_DIGIT;
+    if ((t & T_LEET) !== 0) k |= S_LEET;
+    if ((t & T_APOSTROPHE) !== 0) k |= S_APOSTROPHE;
+    if (to !== String.fromCharCode(c).toLowerCase().charCodeAt(0)) k |= S_REPLACED;
+    SIMPLE_FOLD[c] = to;
+  }
+  SIMPLE_CLASS[c] = k;
+  return k;
 }
 
-/** The classes of every word character of the last `scanAscii` text, OR-ed together. */
+for (let c = 0; c < 0x100; c++) simpleClass(c);
+
+/** The classes of every character of the last `scanSimple` text, OR-ed together. */
 let scannedKinds = 0;
 
 /**
- * Find the token spans of a printable-ASCII text (as `tokenSpans` would on its lower case,
- * without URLs skipped). Returns the token count, or -1 when the text is not printable ASCII.
- * Counting letters, capitals and digits is left to whoever asks (`countAscii`): a check
- * without rules on capitals never needs them, and the inner loop stays a load, an OR and
- * a multiply per character.
+ * Find the token spans of a simple text (as `tokenSpans` would on its folded form, without
+ * URLs skipped). Returns the token count, or -1 when the text is not simple. Counting
+ * letters, capitals and digits is left to whoever asks (`countSimple`): a check without rules
+ * on capitals never needs them, and the inner loop stays a load, an OR and a multiply.
  */
-function scanAscii(text: string): number {
+function scanSimple(text: string): number {
   const n = text.length;
   ensureCapacity((n >> 1) + 1);
   let seen = 0;
@@ -558,55 +582,58 @@ function scanAscii(text: string): number {
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (c >= 0x80) return -1;
-    const k = ASCII_CLASS[c]!;
-    if ((k & A_WORD) === 0) {
-      if ((k & A_BAD) !== 0) return -1;
+    let k = SIMPLE_CLASS[c]!;
+    if (k === 0) k = simpleClass(c);
+    if ((k & S_WORD) === 0) {
+      if ((k & S_COMPLEX) !== 0) return -1;
+      seen |= k;
       i++;
       continue;
     }
     const start = i;
     let kinds = k;
-    let h = Math.imul(0x811c9dc5 ^ ASCII_LOWER[c]!, 0x01000193);
+    let h = Math.imul(0x811c9dc5 ^ SIMPLE_FOLD[c]!, 0x01000193);
     i++;
     while (i < n) {
       const d = text.charCodeAt(i);
-      if (d >= 0x80) return -1;
-      const kd = ASCII_CLASS[d]!;
-      if ((kd & A_WORD) !== 0) {
+      let kd = SIMPLE_CLASS[d]!;
+      if (kd === 0) kd = simpleClass(d);
+      if ((kd & S_WORD) !== 0) {
         kinds |= kd;
-        h = Math.imul(h ^ ASCII_LOWER[d]!, 0x01000193);
+        h = Math.imul(h ^ SIMPLE_FOLD[d]!, 0x01000193);
         i++;
-      } else if ((kd & (A_LEET | A_APOSTROPHE)) !== 0 && i + 1 < n) {
+      } else if ((kd & (S_LEET | S_APOSTROPHE)) !== 0 && i + 1 < n) {
         const e = text.charCodeAt(i + 1);
-        if (e >= 0x80) return -1;
-        const ke = ASCII_CLASS[e]!;
-        if ((ke & A_WORD) === 0) break;
-        kinds |= (kd & A_LEET) | ke;
-        h = Math.imul(Math.imul(h ^ d, 0x01000193) ^ ASCII_LOWER[e]!, 0x01000193);
+        let ke = SIMPLE_CLASS[e]!;
+        if (ke === 0) ke = simpleClass(e);
+        if ((ke & S_WORD) === 0) break;
+        kinds |= kd | ke;
+        h = Math.imul(Math.imul(h ^ SIMPLE_FOLD[d]!, 0x01000193) ^ SIMPLE_FOLD[e]!, 0x01000193);
         i += 2;
       } else {
         break;
       }
     }
     // Only a token mixing letters with digits or leet symbols can be leetspeak.
-    recordSpan(count++, start, i, (kinds & A_LETTER) !== 0 && (kinds & (A_DIGIT | A_LEET)) !== 0 ? 1 : 0, h);
+    recordSpan(count++, start, i, (kinds & S_WORD_NOT_DIGIT) !== 0 && (kinds & (S_DIGIT | S_LEET)) !== 0 ? 1 : 0, h);
     seen |= kinds;
   }
+  // A complex character that ended a token was classed but not refused above.
+  if ((seen & S_COMPLEX) !== 0) return -1;
   scannedKinds = seen;
   return count;
 }
 
-/** Letters, capitals and digits of a printable-ASCII text. */
-function countAscii(text: string): { letters: number; upper: number; digits: number } {
+/** Letters, capitals and ASCII digits of a simple text (as `measure` counts them). */
+function countSimple(text: string): { letters: number; upper: number; digits: number } {
   let letters = 0;
   let upper = 0;
   let digits = 0;
   for (let i = 0; i < text.length; i++) {
-    const k = ASCII_CLASS[text.charCodeAt(i)]!;
-    letters += k & A_LETTER;
-    upper += (k & A_UPPER) >> 1;
-    digits += (k & A_DIGIT) >> 2;
+    const k = SIMPLE_CLASS[text.charCodeAt(i)]!;
+    letters += k & S_LETTER;
+    upper += (k & S_UPPER) >> 1;
+    digits += (k & S_ORIGINAL_DIGIT) >> 2;
   }
   return { letters, upper, digits };
 }
@@ -650,20 +677,21 @@ class Analysis implements TextAnalysis {
 
   constructor(text: string) {
     this.original = text;
-    let count = scanAscii(text);
+    let count = scanSimple(text);
     let folded: string | undefined;
     let obfuscations = 0;
     if (count >= 0) {
-      // An ASCII text with capitals is lower-cased only if something reads the folded text
+      // A simple text with capitals is lower-cased only if something reads the folded text
       // (URLs, regexes, numbers); words are found on the original, positions being the same.
       const kinds = scannedKinds;
-      folded = (kinds & A_UPPER) === 0 ? text : undefined;
-      this.caps = (kinds & A_UPPER) === 0 ? 0 : -1;
-      this.digits = (kinds & A_DIGIT) === 0 ? 0 : -1;
-      this.anyDigit = (kinds & A_DIGIT) !== 0;
-      this.noDigits = !this.anyDigit;
+      if ((kinds & S_REPLACED) !== 0) folded = foldText(text).text;
+      else folded = (kinds & S_UPPER) === 0 ? text : undefined;
+      this.caps = (kinds & S_UPPER) === 0 ? 0 : -1;
+      this.digits = (kinds & S_ORIGINAL_DIGIT) === 0 ? 0 : -1;
+      this.anyDigit = (kinds & S_ORIGINAL_DIGIT) !== 0;
+      this.noDigits = (kinds & S_DIGIT) === 0;
       this.length = text.length;
-      this.script = (kinds & A_LETTER) !== 0 ? 'latin' : 'none';
+      this.script = (kinds & S_LETTER) !== 0 ? 'latin' : 'none';
     } else {
       const m = measure(text);
       // Look-alikes are mapped in every word when Latin is a large share of the letters: an
@@ -706,9 +734,9 @@ class Analysis implements TextAnalysis {
     return this.caps;
   }
 
-  /** Only the ASCII path defers counting (the other path measures while it folds). */
+  /** Only the fast path defers counting (the other path measures while it folds). */
   private countOriginal(): void {
-    const c = countAscii(this.original);
+    const c = countSimple(this.original);
     this.caps = c.letters === 0 ? 0 : c.upper / c.letters;
     this.digits = c.digits;
   }
@@ -737,7 +765,7 @@ class Analysis implements TextAnalysis {
     if (this.foldedText !== undefined) return this.foldedText.startsWith(word, s);
     // ASCII with capitals, not lower-cased yet: compare lower-casing each character.
     const text = this.original;
-    for (let i = 0; i < word.length; i++) if (ASCII_LOWER[text.charCodeAt(s + i)] !== word.charCodeAt(i)) return false;
+    for (let i = 0; i < word.length; i++) if (SIMPLE_FOLD[text.charCodeAt(s + i)] !== word.charCodeAt(i)) return false;
     return true;
   }
 
@@ -749,7 +777,7 @@ class Analysis implements TextAnalysis {
   /** The first UTF-16 code unit of a word. */
   wordCode(index: number): number {
     const s = this.spans[2 * index]!;
-    return s >= 0 ? (this.foldedText !== undefined ? this.foldedText.charCodeAt(s) : ASCII_LOWER[this.original.charCodeAt(s)]!) : this.fixed[-1 - s]!.charCodeAt(0);
+    return s >= 0 ? (this.foldedText !== undefined ? this.foldedText.charCodeAt(s) : SIMPLE_FOLD[this.original.charCodeAt(s)]!) : this.fixed[-1 - s]!.charCodeAt(0);
   }
 
   mayHoldDigit(on: 'folded' | 'original'): boolean {

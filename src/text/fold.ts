@@ -161,6 +161,25 @@ for (let c = 0; c < 0x80; c++) {
 }
 
 /**
+ * The one code unit a BMP character folds to on its own (lower case, accent dropped, NFKC),
+ * or -1 when its folding depends on its neighbours or changes the length (ligatures, "…",
+ * invisibles). Texts made only of such characters fold without changing any position.
+ */
+export function foldedUnit(c: number): number {
+  if (c >= 0xd800 && c <= 0xdfff) return -1;
+  const k = foldKind(c);
+  if (k === KEEP) {
+    const lower = String.fromCharCode(c).toLowerCase();
+    return lower.length === 1 ? lower.charCodeAt(0) : -1;
+  }
+  if (k === REPLACE) {
+    const to = FOLD_TO[c]!;
+    return to.length === 1 ? to.charCodeAt(0) : -1;
+  }
+  return -1;
+}
+
+/**
  * Fold by the character table, or undefined when a character needs the whole pipeline.
  * `from` is where the first character that is not printable ASCII is.
  */

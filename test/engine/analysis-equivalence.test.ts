@@ -135,7 +135,7 @@ describe('the fast text analysis gives exactly what the reference gives', () => 
   });
 
   it('gives each word its classifier token hash', () => {
-    for (const text of ['FREE entry!! f.r.e.e v1agra don’t 2nite', ...randomTexts(2_000, 17)]) {
+    for (const text of ['FREE entry!! f.r.e.e v1agra don’t 2nite', 'ÜBER £100 Æble fr€€ ²nd', ...randomTexts(2_000, 17), ...randomTexts(2_000, 37, TABLE_SAFE)]) {
       const a = analyseText(text);
       expect(a.wordHashes).toEqual(a.words.map((w) => tokenHash(w)));
       expect(a.wordHashes).toEqual(a.words.map((w) => wordHash(w)));

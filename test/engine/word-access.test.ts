@@ -1,13 +1,13 @@
 /**
  * The word accessors the hot paths use (word, wordIs, wordLength, wordCode) agree with the
- * `words` list, also before the folded text exists (ASCII texts with capitals are lower-cased
- * only when something reads the folded text).
+ * `words` list, also before the folded text exists (texts with capitals are lower-cased only
+ * when something reads the folded text).
  */
 import { describe, expect, it } from 'vitest';
 import { analyseText } from '../../src/text/analysis.js';
 import { prng, uciCorpus } from '../../bench/lib/measure.js';
 
-const PIECES = ['FREE', 'Win', 'c@sh', 'f.r.e.e', 'W I N N E R', "don't", 'don’t', 'www.Example.COM', 'HTTP://X.CO/A', 'Call 0800', 'l00k', 'Prize!', '£100', 'ÉTÉ', 'txt STOP'];
+const PIECES = ['FREE', 'Win', 'c@sh', 'f.r.e.e', 'W I N N E R', "don't", 'don’t', 'www.Example.COM', 'HTTP://X.CO/A', 'Call 0800', 'l00k', 'Prize!', '£100', 'ÉTÉ', 'txt STOP', 'ÜBER', 'Æble', 'fr£e', '–', '‘Hi’', '\u00a0', '²nd'];
 
 function texts(): string[] {
   const random = prng(11);
@@ -22,6 +22,7 @@ function texts(): string[] {
 describe('word accessors', () => {
   it('match the words list before and after the folded text is read', () => {
     let lazy = 0;
+    let latinCapitals = 0;
     for (const t of texts()) {
       const expected = analyseText(t).words;
       const a = analyseText(t);
@@ -36,9 +37,11 @@ describe('word accessors', () => {
         }
       }
       if (/[A-Z]/.test(t) && !/[^\x00-\x7f]/.test(t)) lazy++;
+      if (/[ÆÜ]/.test(t)) latinCapitals++;
       expect(a.words).toEqual(expected);
       expect(a.folded).toBe(analyseText(t).folded);
     }
     expect(lazy).toBeGreaterThan(1000);
+    expect(latinCapitals).toBeGreaterThan(500);
   });
 });
