@@ -84,12 +84,20 @@ const IPV4 = /\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}\b/g;
 /** Second-level names under which registrations sit one level down (co.uk, com.au, …). */
 const SHORT_SLD = /^(?:co|com|net|org|ac|gov|edu|ne|or)$/;
 
-/** The registered part of a host name: example.com, example.co.uk. */
+/**
+ * The registered part of a host name: example.com, example.co.uk. The last two labels, or
+ * three under a short second-level name of a two-letter country; found by searching for dots
+ * backwards, as splitting every host into labels showed in the profile.
+ */
 export function registeredDomain(host: string): string {
-  const labels = host.split('.');
-  if (labels.length <= 2) return host;
-  const take = SHORT_SLD.test(labels[labels.length - 2]!) && labels[labels.length - 1]!.length === 2 ? 3 : 2;
-  return labels.slice(-take).join('.');
+  const last = host.lastIndexOf('.');
+  const second = last > 0 ? host.lastIndexOf('.', last - 1) : -1;
+  if (second < 0) return host; // one or two labels
+  if (host.length - last - 1 === 2 && SHORT_SLD.test(host.slice(second + 1, last))) {
+    const third = second > 0 ? host.lastIndexOf('.', second - 1) : -1;
+    return third < 0 ? host : host.slice(third + 1);
+  }
+  return host.slice(second + 1);
 }
 
 function first(email: EmailFields, name: string): string | undefined {
@@ -107,14 +115,28 @@ function shape(s: string): string {
     .slice(0, 24);
 }
 
+const RCVD_COUNT = ['rcvd:n:0', 'rcvd:n:1', 'rcvd:n:2', 'rcvd:n:3', 'rcvd:n:4', 'rcvd:n:5', 'rcvd:n:6', 'rcvd:n:7', 'rcvd:n:8'];
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** The "from" part of a Received value, lower-cased: only it says where the message came from ("by" is our own side or the next hop). */
+function receivedFrom(raw: string): string {
+  const value = raw.length > MAX_HEADER_CHARS ? raw.slice(0, MAX_HEADER_CHARS) : raw;
+  // In ASCII, lower-casing keeps positions, so "by" can be found first and only the part before
+  // it lower-cased (most of a Received value is the "by" and "for" parts and the date).
+  if (!NON_ASCII.test(value)) {
+    const by = value.search(/\bby\b/i);
+    return (by > 0 ? value.slice(0, by) : value).toLowerCase();
+  }
+  const lower = value.toLowerCase();
+  const by = lower.search(/\bby\b/);
+  return by > 0 ? lower.slice(0, by) : lower;
+}
+
 function relayTokens(email: EmailFields, add: (token: string) => void): void {
   const received = email.headers.get('received') ?? [];
-  add(`rcvd:n:${Math.min(received.length, 8)}`);
+  add(RCVD_COUNT[Math.min(received.length, 8)]!);
   for (let i = 0; i < received.length && i < MAX_RECEIVED; i++) {
-    const value = received[i]!.slice(0, MAX_HEADER_CHARS).toLowerCase();
-    // Only the "from" part says where the message came from; "by" is our own side or the next hop.
-    const by = value.search(/\bby\b/);
-    const from = by > 0 ? value.slice(0, by) : value;
+    const from = receivedFrom(received[i]!);
     for (const m of from.matchAll(HOST)) {
       const host = m[1]!;
       if (host === 'localhost' || host.endsWith('.localdomain')) continue;
