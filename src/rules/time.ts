@@ -50,19 +50,39 @@ export function assertTimeZone(zone: string): string {
 }
 
 const HOUR = 3_600_000;
-const offsetCache = new Map<string, { hour: number; offset: number }>();
 
-/** Offset of `zone` from UTC in milliseconds at instant `time`. */
-function offsetAt(zone: string, time: number): number {
+/** A zone's offset from UTC for one UTC hour; windows hold their zone's clock directly. */
+interface ZoneClock {
+  readonly zone: string;
+  hour: number;
+  offset: number;
+}
+
+const zoneClocks = new Map<string, ZoneClock>();
+
+function clockFor(zone: string): ZoneClock {
+  let clock = zoneClocks.get(zone);
+  if (clock === undefined) {
+    clock = { zone, hour: Number.NaN, offset: 0 };
+    zoneClocks.set(zone, clock);
+  }
+  return clock;
+}
+
+/** Offset of the clock's zone from UTC in milliseconds at instant `time`. */
+function offsetOn(clock: ZoneClock, time: number): number {
   const hour = Math.floor(time / HOUR);
-  const cached = offsetCache.get(zone);
-  if (cached !== undefined && cached.hour === hour) return cached.offset;
-  const parts = formatterFor(zone).formatToParts(new Date(hour * HOUR));
+  if (clock.hour === hour) return clock.offset;
+  const parts = formatterFor(clock.zone).formatToParts(new Date(hour * HOUR));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  const offset = wall - hour * HOUR;
-  offsetCache.set(zone, { hour, offset });
-  return offset;
+  clock.offset = wall - hour * HOUR;
+  clock.hour = hour;
+  return clock.offset;
+}
+
+function offsetAt(zone: string, time: number): number {
+  return offsetOn(clockFor(zone), time);
 }
 
 export interface LocalTime {
@@ -89,6 +109,8 @@ export interface Window {
   readonly zone: string;
   /** As written, for verdict details. */
   readonly label: string;
+  /** The zone's cached offset, shared by every window in that zone (no lookup per message). */
+  readonly clock: ZoneClock;
 }
 
 export const ALL_DAYS = 0b1111111;
@@ -114,7 +136,7 @@ export function makeWindow(from: string, to: string, zone: string, days = ALL_DA
   const f = parseClock(from);
   const t = parseClock(to);
   const canonical = assertTimeZone(zone);
-  return { from: f, to: t, days, zone: canonical, label: `${from}–${to} ${canonical}` };
+  return { from: f, to: t, days, zone: canonical, label: `${from}–${to} ${canonical}`, clock: clockFor(canonical) };
 }
 
 /**
@@ -122,7 +144,10 @@ export function makeWindow(from: string, to: string, zone: string, days = ALL_DA
  * after midnight belong to the day it opened. `from` equal to `to` means the whole day.
  */
 export function inWindow(w: Window, time: number): boolean {
-  const { day, minutes } = localTime(w.zone, time);
+  const local = time + offsetOn(w.clock, time);
+  const dayNumber = Math.floor(local / 86_400_000);
+  const minutes = Math.floor((local - dayNumber * 86_400_000) / 60_000);
+  const day = (((dayNumber + 3) % 7) + 7) % 7; // as in localTime
   if (w.from === w.to) return (w.days & (1 << day)) !== 0;
   if (w.from < w.to) return minutes >= w.from && minutes < w.to && (w.days & (1 << day)) !== 0;
   if (minutes >= w.from) return (w.days & (1 << day)) !== 0;
