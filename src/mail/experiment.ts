@@ -316,7 +316,11 @@ async function main(): Promise<void> {
       const caught = data.filter((d, i) => d.spam && inner[i]).length;
       const hamHeld = data.filter((d, i) => !d.spam && inner[i]).length;
       const all = searchBands(data, p, share);
-      console.log(`ham budget ${(share * 100).toFixed(2)}%: nested CV caught ${((100 * caught) / spam).toFixed(2)}%, ham held ${hamHeld}; bands on all: ${all.map((b) => `${b.min}:${b.score}`).join(' ')}`);
+      const o = outcome(data, p, all);
+      console.log(
+        `ham budget ${(share * 100).toFixed(2)}%: nested CV caught ${((100 * caught) / spam).toFixed(2)}%, ham held ${hamHeld}; ` +
+          `bands on all: ${all.map((b) => `${b.min}:${b.score}`).join(' ')} (on all: ${o.spamCaughtPercent.toFixed(2)}%, ham held ${o.hamHeld})`,
+      );
     }
   }
   if (process.argv.includes('--fit')) {
