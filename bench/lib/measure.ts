@@ -18,6 +18,12 @@ export interface LabelledText {
   readonly text: string;
 }
 
+/**
+ * The UCI SMS texts, each decoded from its own bytes. Slicing one big file string would give
+ * texts that are views into a two-byte string (the file holds a few non-Latin-1 characters),
+ * and every character read from those pays for the indirection and the width; a gateway's
+ * texts come from a JSON or SMPP decoder as strings of their own.
+ */
 export function uciCorpus(): LabelledText[] {
   const path = resolve(repoRoot(), '..', 'shared', 'corpora', 'sms-spam-collection', 'SMSSpamCollection.tsv');
   return readFileSync(path, 'utf8')
@@ -25,7 +31,7 @@ export function uciCorpus(): LabelledText[] {
     .filter((l) => l.includes('\t'))
     .map((l) => {
       const tab = l.indexOf('\t');
-      return { label: l.slice(0, tab) === 'spam' ? 'spam' : 'ham', text: l.slice(tab + 1) };
+      return { label: l.slice(0, tab) === 'spam' ? 'spam' : 'ham', text: Buffer.from(l.slice(tab + 1), 'utf8').toString('utf8') };
     });
 }
 
