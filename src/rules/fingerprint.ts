@@ -3,15 +3,17 @@
  * changes per recipient (a name, an amount, a reference, a tracking link) get the same keys.
  *
  * 1. Normalise: the analysed words (folded, leetspeak undone), any word with a digit becomes
- *    `#` (runs of them one `#`), and each link becomes its registrable host (`@evil.example`),
- *    so per-recipient numbers, codes and link paths vanish. Words of one or two letters and a
- *    few dozen function words are dropped: they are what unrelated texts share most, and
- *    keeping them would make unrelated texts collide.
- * 2. Shingle: the set of words and of adjacent word pairs, hashed to 32 bits.
- * 3. MinHash: for each of 8 hash functions, the smallest hash over the set. Two texts agree on
- *    one MinHash value with probability equal to the Jaccard similarity J of their sets.
- * 4. LSH: 4 bands of 2 values; each band is a key. Two texts share a band with probability J²
- *    and at least one band with 1 − (1 − J²)⁴. A name changed in a 15-word text leaves
+ *    `#` (runs of them one `#`), and each link becomes its registrable domain, so
+ *    per-recipient numbers, codes and link paths vanish. Words of one or two letters and a few
+ *    dozen function words are dropped: they are what unrelated texts share most, and keeping
+ *    them would make unrelated texts collide.
+ * 2. Shingle: the set of words and of adjacent word pairs, one 32-bit hash each.
+ * 3. MinHash by one permutation: the top 3 bits of a shingle's hash pick one of 8 bins, and
+ *    each bin keeps the smallest of the other 29 bits; an empty bin borrows the next non-empty
+ *    one's value (densification). Two texts agree on a bin with probability about the Jaccard
+ *    similarity J of their sets, as with 8 hash functions, for one hash per shingle instead of 8.
+ * 4. LSH: 4 bands of 2 bins; each band is a key. Two texts share a band with probability about
+ *    J² and at least one band with 1 − (1 − J²)⁴. A name changed in a 15-word text leaves
  *    J ≈ 0.84: J² ≈ 0.7 per band, 0.99 for some band; unrelated texts (J < 0.1) share a given
  *    band with probability under 0.01. Four bands rather than more because each band is a
  *    counter lookup on every message.
@@ -19,10 +21,12 @@
  * The campaign counter counts distinct recipients per band key and reads the largest band, so
  * exact copies (after step 1) are counted exactly and edited copies at about J² of their number.
  * The keys are 53-bit key hashes computed from the text alone, so proxies side by side sharing
- * a store count one campaign together. Words are not hashed again: the analysis's `wordHashes`
- * (FNV-1a) are mixed with fmix32, and only words with a digit are looked at character by
- * character.
+ * a store count one campaign together. Nothing is hashed twice or sliced on the common path:
+ * words are read as the analysis's `wordHashes` (FNV-1a, mixed with fmix32), their first
+ * character and length; a word is sliced only to look for a digit after its first character,
+ * and only when the text has a digit at all.
  */
+import type { TextAnalysis } from '../text/analysis.js';
 import { wordHash } from '../text/analysis.js';
 import { combine, fmix32 } from './volume-store.js';
 
@@ -30,7 +34,11 @@ import { combine, fmix32 } from './volume-store.js';
 export const MIN_WORDS = 5;
 export const BANDS = 4;
 export const ROWS = 2;
-const HASHES = BANDS * ROWS;
+const BINS = BANDS * ROWS;
+/** A shingle's top 3 bits choose its bin (BINS = 8), the low 29 are its value there. */
+const BIN_SHIFT = 29;
+const VALUE_MASK = (1 << BIN_SHIFT) - 1;
+const EMPTY = 0x7fffffff;
 /** Words looked at: the head of a long text identifies it as well as the whole (bounded cost). */
 const MAX_WORDS = 400;
 
@@ -39,7 +47,6 @@ function mixed(analysisHash: number): number {
   return fmix32(analysisHash >>> 0);
 }
 
-const SEEDS = Uint32Array.from({ length: HASHES }, (_, i) => fmix32(0x9e3779b9 * (i + 1)));
 const STOP_WORDS = [
   'the', 'and', 'you', 'for', 'are', 'your', 'with', 'this', 'that', 'have', 'will', 'not', 'but',
   'was', 'our', 'has', 'its', 'they', 'them', 'from', 'just', 'can', 'all', 'what', 'when', 'there',
@@ -61,121 +68,126 @@ function isStopWord(h: number): boolean {
   return false;
 }
 
-const DIGIT = /\d/;
-
 function hasDigit(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
+  for (let i = 1; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x30 && c <= 0x39) return true;
   }
   return false;
 }
 
-const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+/** What step 1 makes of a word (never 0, so an empty memo entry matches nothing). */
+const KEEP = 1;
+const DROP = 2;
+const NUMBER = 3;
+/**
+ * What step 1 made of a word before, by its mixed hash: one load instead of reading the word's
+ * length and first character through the analysis, probing the stop words and, in texts with
+ * digits, slicing the word to look for one (which alone costs more than the rest of the
+ * fingerprint). An SMS stream's vocabulary is small, so nearly every word is found. Direct
+ * mapped, 16,384 entries (64 KB): an entry is the hash with its 2 low bits replaced by the
+ * class, so two words are confused only when 30 bits of their hashes agree (about one lookup
+ * in 10^9).
+ */
+const MEMO_SIZE = 16384;
+const memo = new Int32Array(MEMO_SIZE);
 
-/** The registrable part of a host, roughly: the last two labels (three under a 2-letter SLD such as co.uk). */
-function siteOf(host: string): string {
-  if (IPV4.test(host) || host.includes(':')) return 'ip';
-  const labels = host.split('.');
-  const n = labels.length;
-  if (n <= 2) return host;
-  const keep = labels[n - 2]!.length <= 3 && labels[n - 1]!.length === 2 ? 3 : 2;
-  return labels.slice(n - keep).join('.');
+/** Step 1 for word `index` of a text, the slow way; remembered in `memo`. */
+function classify(text: FingerprintSource, index: number, h: number, digits: boolean): number {
+  const c = text.wordCode(index);
+  let kind: number;
+  if (c >= 0x30 && c <= 0x39) kind = NUMBER;
+  else if (text.wordLength(index) <= 2 || isStopWord(h)) kind = DROP;
+  // Undoing leetspeak only removes digits: a text without one has no word with one.
+  else if (digits && hasDigit(text.word(index))) kind = NUMBER;
+  else kind = KEEP;
+  memo[h & (MEMO_SIZE - 1)] = (h & ~3) | kind;
+  return kind;
 }
 
-const tokens = new Uint32Array(MAX_WORDS + 64);
-const mins = new Int32Array(HASHES);
 const HASH_OF_NUMBER = mixed(wordHash('#'));
+/** Links by registrable domain, salted apart from words; every IP address is one token. */
+const LINK_SALT = 0x5bd1e995;
+const HASH_OF_IP = mixed(wordHash('@ip'));
 /** Distinct words counted so far, to refuse texts too short to tell apart. */
 const firstWords = new Uint32Array(MIN_WORDS);
+const mins = new Int32Array(BINS);
 const bands = new Float64Array(BANDS);
 
-/**
- * Fold one shingle into the 8 running minima. x is already well mixed (fmix32): one multiply
- * and shift per function orders the set differently for each. Signed 32-bit values and minima
- * in locals keep it in integer registers (a minimum over signed order is as good a MinHash).
- */
-function minHashAll(n: number): void {
-  const s0 = SEEDS[0]!, s1 = SEEDS[1]!, s2 = SEEDS[2]!, s3 = SEEDS[3]!, s4 = SEEDS[4]!, s5 = SEEDS[5]!, s6 = SEEDS[6]!, s7 = SEEDS[7]!;
-  let m0 = 0x7fffffff, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0;
-  let prev = 0;
-  for (let i = 0, j = 0; j < 2 * n - 1; j++) {
-    let x: number;
-    if ((j & 1) === 0) {
-      x = tokens[i]!;
-      prev = x;
-    } else {
-      i++;
-      // The pair (tokens[i - 1], tokens[i]).
-      x = fmix32((Math.imul(prev, 31) + tokens[i]!) >>> 0);
-    }
-    let v: number;
-    v = Math.imul(x ^ s0, 0x85ebca6b); v ^= v >>> 13; if (v < m0) m0 = v;
-    v = Math.imul(x ^ s1, 0x85ebca6b); v ^= v >>> 13; if (v < m1) m1 = v;
-    v = Math.imul(x ^ s2, 0x85ebca6b); v ^= v >>> 13; if (v < m2) m2 = v;
-    v = Math.imul(x ^ s3, 0x85ebca6b); v ^= v >>> 13; if (v < m3) m3 = v;
-    v = Math.imul(x ^ s4, 0x85ebca6b); v ^= v >>> 13; if (v < m4) m4 = v;
-    v = Math.imul(x ^ s5, 0x85ebca6b); v ^= v >>> 13; if (v < m5) m5 = v;
-    v = Math.imul(x ^ s6, 0x85ebca6b); v ^= v >>> 13; if (v < m6) m6 = v;
-    v = Math.imul(x ^ s7, 0x85ebca6b); v ^= v >>> 13; if (v < m7) m7 = v;
-  }
-  mins[0] = m0; mins[1] = m1; mins[2] = m2; mins[3] = m3; mins[4] = m4; mins[5] = m5; mins[6] = m6; mins[7] = m7;
+/** One shingle into its bin. */
+function fold(x: number): void {
+  const bin = x >>> BIN_SHIFT;
+  const v = x & VALUE_MASK;
+  if (v < mins[bin]!) mins[bin] = v;
 }
 
 /**
- * What the fingerprint reads of a text analysis: word hashes and, where the analysis slices
- * words lazily (`wordCount`, `wordLength`, `word`), lengths instead of the words themselves
- * (slicing them all would cost more than the fingerprint).
+ * Fill empty bins from the next non-empty one (rotation densification): a bin borrows the value
+ * of the first filled bin after it, tagged with the distance, so that two texts with the same
+ * filled bins fill their empty ones alike. `filled` has bit b set for each bin that got a shingle.
  */
-export interface FingerprintSource {
-  readonly folded: string;
-  readonly words: readonly string[];
-  readonly wordHashes: readonly number[];
-  readonly urls: ReadonlyArray<{ readonly host: string }>;
-  readonly wordCount?: number;
-  wordLength?(index: number): number;
-  word?(index: number): string;
+function densify(filled: number): void {
+  for (let b = 0; b < BINS; b++) {
+    if ((filled >>> b) & 1) continue;
+    let d = 1;
+    while (((filled >>> ((b + d) & (BINS - 1))) & 1) === 0) d++;
+    mins[b] = mins[(b + d) & (BINS - 1)]! | (d << BIN_SHIFT);
+  }
 }
+
+/** What the fingerprint reads of a text analysis. */
+export type FingerprintSource = Pick<TextAnalysis, 'wordCount' | 'wordHashes' | 'wordCode' | 'wordLength' | 'word' | 'mayHoldDigit' | 'urls'>;
 
 /**
  * The LSH band keys of a text as store key hashes (see `keyHash`), or null when it has too few
- * distinct words to be told apart from everyday phrases. Words are read as the analysis's
- * hashes; a word is looked at only for digits, and only when the text has a digit at all.
- * Returns a per-process scratch array, overwritten by the next call (checks are synchronous);
- * nothing is allocated.
+ * distinct words to be told apart from everyday phrases. Returns a per-process scratch array,
+ * overwritten by the next call (checks are synchronous); nothing is allocated unless the text
+ * has a digit inside a word.
  */
 export function campaignBands(text: FingerprintSource): Float64Array | null {
-  const lazy = text.wordCount !== undefined && text.wordLength !== undefined && text.word !== undefined;
-  const words = lazy ? undefined : text.words;
-  const count = words === undefined ? text.wordCount! : words.length;
+  const count = text.wordCount;
   if (count < MIN_WORDS) return null;
   const hashes = text.wordHashes;
-  // Undoing leetspeak only removes digits: a folded text without one has no word with one.
-  const digits = DIGIT.test(text.folded);
+  const digits = text.mayHoldDigit('folded');
+  mins.fill(EMPTY);
+  let prev = 0;
   let n = 0;
   let distinct = 0;
   const limit = Math.min(count, MAX_WORDS);
   for (let i = 0; i < limit; i++) {
-    if (digits && hasDigit(words === undefined ? text.word!(i) : words[i]!)) {
-      if (n === 0 || tokens[n - 1] !== HASH_OF_NUMBER) tokens[n++] = HASH_OF_NUMBER;
-      continue;
-    }
-    if ((words === undefined ? text.wordLength!(i) : words[i]!.length) <= 2) continue;
-    const h = mixed(hashes[i]!);
-    if (isStopWord(h)) continue;
-    tokens[n++] = h;
-    if (distinct < MIN_WORDS) {
+    let h = mixed(hashes[i]!);
+    const e = memo[h & (MEMO_SIZE - 1)]!;
+    const kind = ((e ^ h) & ~3) === 0 && e !== 0 ? e & 3 : classify(text, i, h, digits);
+    if (kind === DROP) continue;
+    if (kind === NUMBER) {
+      h = HASH_OF_NUMBER;
+    } else if (distinct < MIN_WORDS) {
       let seen = false;
       for (let k = 0; k < distinct; k++) if (firstWords[k] === h) seen = true;
       if (!seen) firstWords[distinct++] = h;
     }
+    if (h === HASH_OF_NUMBER && n > 0 && prev === HASH_OF_NUMBER) continue; // a run of numbers is one `#`
+    // Shingles as they are made: the word, and the pair (previous word, word).
+    fold(h);
+    if (n > 0) fold(fmix32((Math.imul(prev, 31) + h) >>> 0));
+    prev = h;
+    n++;
   }
   if (distinct < MIN_WORDS) return null;
   const links = text.urls;
-  for (let i = 0; i < links.length && n < tokens.length; i++) tokens[n++] = mixed(wordHash(`@${siteOf(links[i]!.host)}`));
-  // Shingles: each token and each adjacent pair, fed to the MinHash as they are made.
-  minHashAll(n);
-  for (let b = 0; b < BANDS; b++) bands[b] = combine((mins[b * ROWS]! ^ Math.imul(b + 1, 0x27d4eb2d)) >>> 0, mins[b * ROWS + 1]! >>> 0);
+  for (let i = 0; i < links.length; i++) {
+    const u = links[i]!;
+    const h = u.ipHost ? HASH_OF_IP : fmix32((wordHash(u.domain) ^ LINK_SALT) >>> 0);
+    fold(h);
+    fold(fmix32((Math.imul(prev, 31) + h) >>> 0));
+    prev = h;
+  }
+  let filled = 0;
+  for (let b = 0; b < BINS; b++) if (mins[b] !== EMPTY) filled |= 1 << b;
+  if (filled !== (1 << BINS) - 1) densify(filled);
+  // Band b is bins b and b + 4: an empty bin borrows from the bins after it, so a band of
+  // neighbours could be one value twice.
+  for (let b = 0; b < BANDS; b++) bands[b] = combine((mins[b]! ^ Math.imul(b + 1, 0x27d4eb2d)) >>> 0, mins[b + BANDS]! >>> 0);
   return bands;
 }
 

@@ -30,7 +30,10 @@ export interface VolumeStats {
   readonly counters: number;
   /** Keys held over all counters. */
   readonly keys: number;
-  /** (key, member) pairs held over all distinct counters. */
+  /**
+   * (key, member) pairs held in the distinct counters' pair tables (bounded by `maxMembers`);
+   * the first 4 members of each key live in the key's record and are not counted here.
+   */
   readonly members: number;
 }
 
@@ -142,6 +145,8 @@ const RECORD = 24;
 const TOTAL = BUCKETS;
 const GENERATION = BUCKETS + 1;
 const REFERENCED = BUCKETS + 2;
+/** A distinct counter's key has members in the pair table (more than its record holds). */
+const SPILLED = BUCKETS + 3;
 /** Offsets in 64-bit words. */
 const RECORD64 = RECORD / 2;
 const HEAD64 = 10;
@@ -162,7 +167,8 @@ const KEY64 = 11;
  * ring) has a generation number, which distinct counts use to tell their members' keys apart.
  */
 class EventCounter implements Counter {
-  private u32 = new Uint32Array(0);
+  /** The record slab (read by DistinctCounter for the members a record holds; replaced when it grows). */
+  u32 = new Uint32Array(0);
   private f64 = new Float64Array(0);
   private index = new Uint32Array(256);
   private mask = 127;
@@ -172,8 +178,14 @@ class EventCounter implements Counter {
   keys = 0;
   readonly width: number;
 
-  constructor(windowMs: number, private readonly maxKeys: number) {
+  /** Record size in 32-bit words (RECORD, or more for a distinct counter's members) and in 64-bit words. */
+  readonly record: number;
+  readonly record64: number;
+
+  constructor(windowMs: number, private readonly maxKeys: number, extra = 0) {
     this.width = windowMs / BUCKETS;
+    this.record = RECORD + extra;
+    this.record64 = this.record / 2;
   }
 
   get members(): number {
@@ -189,16 +201,16 @@ class EventCounter implements Counter {
     for (let i = tag & mask; ; i = (i + 1) & mask) {
       const s = index[2 * i + 1]!;
       if (s === 0) break;
-      if (index[2 * i] === tag && this.f64[(s - 1) * RECORD64 + KEY64] === key) {
+      if (index[2 * i] === tag && this.f64[(s - 1) * this.record64 + KEY64] === key) {
         slot = s - 1;
         break;
       }
     }
     if (slot < 0) return this.start(key, bucket);
     const u32 = this.u32;
-    const base = slot * RECORD;
+    const base = slot * this.record;
     u32[base + REFERENCED] = 1;
-    const head = this.f64[slot * RECORD64 + HEAD64]!;
+    const head = this.f64[slot * this.record64 + HEAD64]!;
     if (bucket > head) {
       // Time moved on: clear the buckets between the old head and the new one.
       if (bucket - head >= BUCKETS) {
@@ -212,7 +224,7 @@ class EventCounter implements Counter {
         }
         u32[base + TOTAL] = total;
       }
-      this.f64[slot * RECORD64 + HEAD64] = bucket;
+      this.f64[slot * this.record64 + HEAD64] = bucket;
     } else if (bucket <= head - BUCKETS) {
       // A time older than the whole ring: a stale head (a clock that jumped ahead once) must
       // not stop the key from counting for ever, so the ring restarts.
@@ -225,18 +237,20 @@ class EventCounter implements Counter {
   private start(key: number, bucket: number): number {
     const slot = this.used < this.maxKeys ? this.allocate() : this.evict();
     this.link(key >>> 0, slot);
-    this.f64[slot * RECORD64 + KEY64] = key;
-    this.u32[slot * RECORD + REFERENCED] = 1;
+    this.f64[slot * this.record64 + KEY64] = key;
+    this.u32[slot * this.record + REFERENCED] = 1;
     this.restart(slot, bucket);
     return slot;
   }
 
   private restart(slot: number, bucket: number): void {
-    const base = slot * RECORD;
+    const base = slot * this.record;
     clearRing(this.u32, base);
+    for (let i = base + RECORD; i < base + this.record; i++) this.u32[i] = 0;
+    this.u32[base + SPILLED] = 0;
     this.u32[base + GENERATION] = this.nextGeneration;
     this.nextGeneration = (this.nextGeneration + 1) >>> 0 || 1;
-    this.f64[slot * RECORD64 + HEAD64] = bucket;
+    this.f64[slot * this.record64 + HEAD64] = bucket;
   }
 
   private link(tag: number, slot: number): void {
@@ -279,21 +293,21 @@ class EventCounter implements Counter {
 
   private evict(): number {
     const u32 = this.u32;
-    while (u32[this.hand * RECORD + REFERENCED] === 1) {
-      u32[this.hand * RECORD + REFERENCED] = 0;
+    while (u32[this.hand * this.record + REFERENCED] === 1) {
+      u32[this.hand * this.record + REFERENCED] = 0;
       this.hand = this.hand + 1 === this.used ? 0 : this.hand + 1;
     }
     const slot = this.hand;
     this.hand = this.hand + 1 === this.used ? 0 : this.hand + 1;
-    this.unlink(this.f64[slot * RECORD64 + KEY64]! >>> 0, slot);
+    this.unlink(this.f64[slot * this.record64 + KEY64]! >>> 0, slot);
     return slot;
   }
 
   /** Records grow by doubling up to `maxKeys`: memory follows the keys seen. */
   private allocate(): number {
-    if (this.used * RECORD === this.u32.length) {
+    if (this.used * this.record === this.u32.length) {
       const capacity = Math.min(this.maxKeys, Math.max(64, this.used * 2));
-      const f64 = new Float64Array(capacity * RECORD64);
+      const f64 = new Float64Array(capacity * this.record64);
       f64.set(this.f64);
       this.f64 = f64;
       this.u32 = new Uint32Array(f64.buffer);
@@ -302,7 +316,7 @@ class EventCounter implements Counter {
   }
 
   generation(slot: number): number {
-    return this.u32[slot * RECORD + GENERATION]!;
+    return this.u32[slot * this.record + GENERATION]!;
   }
 
   /**
@@ -312,23 +326,23 @@ class EventCounter implements Counter {
   peek(key: number): number {
     const i = (key >>> 0) & this.mask;
     const s = this.index[2 * i + 1]!;
-    return s === 0 ? 0 : this.u32[(s - 1) * RECORD + GENERATION]!;
+    return s === 0 ? 0 : this.u32[(s - 1) * this.record + GENERATION]! ^ this.u32[(s - 1) * this.record + this.record - 1]!;
   }
 
   /** The low 32 bits of the slot's head bucket number. */
   head(slot: number): number {
-    return this.f64[slot * RECORD64 + HEAD64]! >>> 0;
+    return this.f64[slot * this.record64 + HEAD64]! >>> 0;
   }
 
   increment(slot: number, bucket: number): void {
-    const base = slot * RECORD;
+    const base = slot * this.record;
     this.u32[base + ring(bucket)]++;
     this.u32[base + TOTAL]++;
   }
 
   /** Take one from the bucket whose number ends in the 32 bits `bucket32`, if it still holds any. */
   decrement(slot: number, bucket32: number): void {
-    const base = slot * RECORD;
+    const base = slot * this.record;
     const i = base + (bucket32 & (BUCKETS - 1));
     if (this.u32[i]! > 0) {
       this.u32[i]--;
@@ -337,7 +351,7 @@ class EventCounter implements Counter {
   }
 
   sum(slot: number): number {
-    return this.u32[slot * RECORD + TOTAL]!;
+    return this.u32[slot * this.record + TOTAL]!;
   }
 
   add(key: number, time: number): number {
@@ -348,7 +362,18 @@ class EventCounter implements Counter {
   }
 }
 
+/**
+ * Whether a pair counted `age` buckets before the current one may still count. A pair more than
+ * a window in the future is given up too: after a clock jumped back by more than a window (a
+ * replay, a reset clock), pairs from before the jump would otherwise fill the table for good.
+ */
+function live(age: number): boolean {
+  return age < BUCKETS && age > -BUCKETS;
+}
+
 const WAYS = 4;
+/** Members a distinct counter's record holds itself (member tag and bucket, 8 bytes each) before it needs the pair table. */
+const INLINE = 4;
 /** Words per pair entry: two 32-bit tags (64 bits of the pair hash) and the bucket. */
 const ENTRY = 3;
 
@@ -404,7 +429,7 @@ class PairTable {
     for (let i = base; i < base + WAYS * ENTRY; i += ENTRY) {
       if (e[i + 1] === 0) this.occupied++;
       const age = e[i + 1] === 0 ? BUCKETS : (now32 - e[i + 2]!) | 0;
-      if (age >= BUCKETS) {
+      if (!live(age)) {
         e[i] = a;
         e[i + 1] = b;
         e[i + 2] = bucket32;
@@ -433,7 +458,7 @@ class PairTable {
     this.entries = new Uint32Array(this.sets * WAYS * ENTRY);
     this.occupied = 0;
     for (let i = 0; i < old.length; i += ENTRY) {
-      if (old[i + 1] !== 0 && ((now32 - old[i + 2]!) | 0) < BUCKETS) this.insert(old[i]!, old[i + 1]!, old[i + 2]!, now32);
+      if (old[i + 1] !== 0 && live((now32 - old[i + 2]!) | 0)) this.insert(old[i]!, old[i + 1]!, old[i + 2]!, now32);
     }
   }
 }
@@ -450,7 +475,7 @@ class DistinctCounter implements Counter {
   private readonly pairs: PairTable;
 
   constructor(windowMs: number, maxKeys: number, maxMembers: number) {
-    this.ring = new EventCounter(windowMs, maxKeys);
+    this.ring = new EventCounter(windowMs, maxKeys, 2 * INLINE);
     this.pairs = new PairTable(maxMembers);
   }
 
@@ -458,47 +483,84 @@ class DistinctCounter implements Counter {
     return this.ring.keys;
   }
 
+  /** Pairs in the table: a key's first members live in its record and are not counted here. */
   get members(): number {
     return this.pairs.occupied;
   }
 
   /**
-   * Load what `add` will read for each key (index entry, record, pair set) in one pass whose
-   * loads do not wait on each other, so that the CPU fetches the keys' cache lines in parallel
-   * instead of one miss after another. Changes nothing; the result only keeps the loads alive.
+   * Load what `add` will read for each key (index entry, record) in one pass whose loads do not
+   * wait on each other, so that the CPU fetches the keys' cache lines in parallel instead of one
+   * miss after another. Changes nothing; the result only keeps the loads alive.
    */
-  warm(keys: ArrayLike<number>, member: number): number {
+  warm(keys: ArrayLike<number>): number {
     let sink = 0;
-    for (let k = 0; k < keys.length; k++) {
-      const generation = this.ring.peek(keys[k]!);
-      sink ^= this.pairs.peek(pairOf(member, generation));
-    }
+    for (let k = 0; k < keys.length; k++) sink ^= this.ring.peek(keys[k]!);
     return sink;
   }
 
   add(key: number, member: number, time: number): number {
-    const bucket = Math.floor(time / this.ring.width);
-    const slot = this.ring.advance(key, bucket);
-    // The key's generation is part of the pair: a key dropped and seen again starts with no members.
-    const generation = this.ring.generation(slot);
+    const ring = this.ring;
+    const bucket = Math.floor(time / ring.width);
+    const slot = ring.advance(key, bucket);
+    const u32 = ring.u32;
+    const base = slot * ring.record;
+    const head32 = ring.head(slot);
+    const bucket32 = bucket >>> 0;
+    // The members the record holds: found there, no pair table is read.
+    const tag = fmix32((member >>> 0) ^ Math.imul(high(member), 0x9e3779b1)) || 1;
+    let free = -1;
+    for (let i = base + RECORD; i < base + RECORD + 2 * INLINE; i += 2) {
+      const t = u32[i]!;
+      if (t === tag) {
+        const counted = u32[i + 1]!;
+        if (((bucket32 - counted) | 0) > 0) {
+          this.move(slot, counted, bucket, head32);
+          u32[i + 1] = bucket32;
+        }
+        return ring.sum(slot);
+      }
+      // A held member whose bucket has left the ring no longer counts: its place is free.
+      if (free < 0 && (t === 0 || ((head32 - u32[i + 1]!) | 0) >= BUCKETS)) free = i;
+    }
+    if (u32[base + SPILLED] === 0) {
+      if (free < 0) {
+        u32[base + SPILLED] = 1;
+      } else {
+        u32[free] = tag;
+        u32[free + 1] = bucket32;
+        ring.increment(slot, bucket);
+        return ring.sum(slot);
+      }
+    }
+    // More members than the record holds: the pair table. The key's generation is part of the
+    // pair, so a key dropped and seen again starts with no members.
+    const generation = ring.generation(slot);
     const a = pairOf(member, generation);
     const b = fmix32(high(member) ^ a ^ Math.imul(generation, 0x85ebca77)) || 1;
-    const bucket32 = bucket >>> 0;
     const entry = this.pairs.find(a, b);
     if (entry >= 0) {
       const counted = this.pairs.bucketAt(entry);
       if (((bucket32 - counted) | 0) > 0) {
-        // Still in the ring: move the member from its old bucket to this one.
-        const age = (this.ring.head(slot) - counted) | 0;
-        if (age >= 0 && age < BUCKETS) this.ring.decrement(slot, counted);
-        this.ring.increment(slot, bucket);
+        this.move(slot, counted, bucket, head32);
         this.pairs.setBucket(entry, bucket32);
       }
+    } else if (free >= 0) {
+      u32[free] = tag;
+      u32[free + 1] = bucket32;
+      ring.increment(slot, bucket);
     } else {
-      this.ring.increment(slot, bucket);
-      this.pairs.insert(a, b, bucket32, this.ring.head(slot));
+      ring.increment(slot, bucket);
+      this.pairs.insert(a, b, bucket32, head32);
     }
-    return this.ring.sum(slot);
+    return ring.sum(slot);
+  }
+
+  /** A member seen again in a later bucket: it counts there, no longer in the old one if that is still in the ring. */
+  private move(slot: number, counted: number, bucket: number, head32: number): void {
+    const age = (head32 - counted) | 0;
+    if (age >= 0 && age < BUCKETS) this.ring.decrement(slot, counted);
+    this.ring.increment(slot, bucket);
   }
 }
 
@@ -542,7 +604,7 @@ export class MemoryVolumeStore implements VolumeStore {
 
   distinctMaxHashed(counter: CounterSpec, keys: ArrayLike<number>, member: number, time: number): number {
     const c = this.distinctCounter(counter);
-    this.sink ^= c.warm(keys, member);
+    this.sink ^= c.warm(keys);
     let most = 0;
     for (let k = 0; k < keys.length; k++) {
       const n = c.add(keys[k]!, member, time);

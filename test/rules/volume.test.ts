@@ -315,6 +315,28 @@ describe('volume store: hashed tables against a reference', () => {
       expect(got).toBe([...members.values()].filter((b) => b > bucket - 16).length);
     }
   });
+  it('distinct counts equal a naive set per key across the members a record holds and those it spills to the pair table', () => {
+    // Few members per key, so keys go past the 4 a record holds and back as members expire.
+    const store = new MemoryVolumeStore({ maxKeys: 1000, maxMembers: 100_000 });
+    const spec = { name: 'recipients:sender:16000', windowMs: 16_000, cap: 0 };
+    const last = new Map<string, Map<string, number>>();
+    const heads = new Map<string, number>();
+    const random = rng(4);
+    for (let i = 0; i < 40_000; i++) {
+      const time = i * 40;
+      const key = `s${Math.floor(random() * 50)}`;
+      const member = `r${Math.floor(random() * (1 + (i >> 12) % 8))}`;
+      const got = store.distinct(spec, key, member, T0 + time);
+      const bucket = Math.floor((T0 + time) / 1000);
+      const members = last.get(key) ?? new Map<string, number>();
+      const head = heads.get(key) ?? bucket;
+      if (bucket - head >= 16) members.clear();
+      members.set(member, bucket);
+      heads.set(key, bucket);
+      last.set(key, members);
+      expect(got).toBe([...members.values()].filter((b) => b > bucket - 16).length);
+    }
+  });
 });
 
 describe('volume rules: bad values and examples', () => {
