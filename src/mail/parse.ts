@@ -274,8 +274,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, id: string): Promise<T>
 
 // ---- simple messages without mailparser --------------------------------------------------------
 
-// base64 bodies are rare in simple messages and mailparser reads past padding: left to it.
-const SIMPLE_ENCODINGS = new Set(['', '7bit', '8bit', 'binary', 'quoted-printable']);
+const SIMPLE_ENCODINGS = new Set(['', '7bit', '8bit', 'binary', 'quoted-printable', 'base64']);
 const UTF8_NAMES = new Set(['', 'ascii', 'usascii', 'utf8']);
 
 function param(value: string, name: string): string {
@@ -410,7 +409,15 @@ function decodeTextLeaf(block: HeaderBlock, ctype: string, body: Buffer, inPart:
     decoder = decoderFor(charset);
     if (!decoder) return null; // mailparser's decoders know more charsets (and we note the defect there)
   }
-  const bytes = encoding === 'quoted-printable' ? decodeQuotedPrintable(body, inPart) : body;
+  let bytes = body;
+  if (encoding === 'quoted-printable') bytes = decodeQuotedPrintable(body, inPart);
+  else if (encoding === 'base64') {
+    // mailparser reads on past padding in the middle of a body: only clean base64 is read here.
+    if (flowed) return null;
+    const clean = cleanBase64(body);
+    if (clean === null) return null;
+    bytes = Buffer.from(clean, 'base64');
+  }
   let decoded = decoder ? decoder.decode(bytes) : bytes.toString('utf8');
   if (flowed) decoded = decodeFlowed(decoded, param(ctype, 'delsp').toLowerCase().trim() === 'yes');
   // Most stored mail has bare LFs: skip the copy of the whole body when there is no CR.
@@ -463,6 +470,13 @@ function decodeFlowed(input: string, delSp: boolean): string {
   }
   if (partsLength || prefix) result.push(prefix + parts.join(''));
   return result.join('\n').replace(/^ /gm, '');
+}
+
+/** The base64 characters of a body whose only `=` are the padding at its end; null for any other body. */
+function cleanBase64(body: Buffer): string | null {
+  const text = body.toString('latin1');
+  if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(text)) return null;
+  return text.replace(/\s+/g, '');
 }
 
 /** Bytes a base64 body decodes to, counted without decoding it (attachments can be megabytes). */

@@ -118,6 +118,27 @@ describe('parseEmail', () => {
     expect(mixed.input.text).toBe('parts\nCafé softbreak ');
   });
 
+  it('reads clean base64 text directly, and leaves base64 with padding inside it to mailparser', async () => {
+    const b64 = (s: string): string => Buffer.from(s, 'latin1').toString('base64');
+    const mail = (ctype: string, body: string[]): Buffer =>
+      Buffer.from(['From: a@b.example', 'To: c@d.example', 'Subject: b64', 'MIME-Version: 1.0', `Content-Type: ${ctype}`, 'Content-Transfer-Encoding: base64', '', ...body, ''].join('\r\n'));
+    const wrapped = b64('Caf\xe9 menu\r\nline two\r\n').match(/.{1,8}/g)!;
+    const cases = [
+      mail('text/plain; charset=iso-8859-1', wrapped),
+      mail('text/html; charset=utf-8', [b64('<p>caf\xc3\xa9 <a href="http://x.example/">x</a></p>')]),
+      // Two encoded pieces, the first padded: mailparser decodes past the padding.
+      mail('text/plain', [b64('ab'), b64('cdef')]),
+    ];
+    expect(cases.map(readsDirectly)).toEqual([true, true, false]);
+    for (const raw of cases) {
+      const fast = await parseEmail(raw, 'm');
+      const slow = await parseEmail(raw, 'm', { fastPath: false });
+      expect(fast.input.text).toBe(slow.input.text);
+      expect(fast.input.email).toEqual(slow.input.email);
+    }
+    expect((await parseEmail(cases[0]!, 'm')).input.text).toBe('b64\nCafé menu\nline two\n');
+  });
+
   it('caps the text handed to rules', async () => {
     const big = Buffer.from(`From: a@b.example\nSubject: big\n\n${'word '.repeat(100_000)}\n`);
     const { input } = await parseEmail(big, 'b', { maxTextChars: 1000 });
