@@ -433,6 +433,11 @@ const NO_FIXED: readonly string[] = [];
  * allocation each instead of the regrowth of pushing.
  */
 function wordSpans(text: string, count: number, lowerPieces = false): WordSpans {
+  // The buffers in locals: module variables would be reloaded and rechecked at every read.
+  const tokenStarts = starts;
+  const tokenEnds = ends;
+  const tokenFlags = flags;
+  const tokenHashes = rawHashes;
   const spans = new Array<number>(2 * count);
   const hashes = new Array<number>(count);
   let fixed: string[] | undefined;
@@ -440,14 +445,14 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
   let repaired = 0;
   let t = 0;
   while (t < count) {
-    const start = starts[t]!;
-    const end = ends[t]!;
+    const start = tokenStarts[t]!;
+    const end = tokenEnds[t]!;
     // Look for a run of single-character tokens with consistent one-character gaps.
-    if (end - start === 1 && t + 1 < count && ends[t + 1]! - starts[t + 1]! === 1) {
+    if (end - start === 1 && t + 1 < count && tokenEnds[t + 1]! - tokenStarts[t + 1]! === 1) {
       let u = t;
       let gap = -1;
-      while (u + 1 < count && ends[u + 1]! - starts[u + 1]! === 1) {
-        const g = gapCode(text, ends[u]!, starts[u + 1]!);
+      while (u + 1 < count && tokenEnds[u + 1]! - tokenStarts[u + 1]! === 1) {
+        const g = gapCode(text, tokenEnds[u]!, tokenStarts[u + 1]!);
         if (g === 0 || (gap >= 0 && g !== gap)) break;
         gap = g;
         u++;
@@ -455,7 +460,7 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
       const runLength = u - t + 1;
       if (runLength >= ((gap & 1) === 1 ? 4 : 3)) {
         let joined = '';
-        for (let k = t; k <= u; k++) joined += text[starts[k]!];
+        for (let k = t; k <= u; k++) joined += text[tokenStarts[k]!];
         const word = unleet(lowerPieces ? joined.toLowerCase() : joined);
         fixed ??= [];
         spans[2 * words] = -1 - fixed.length;
@@ -467,7 +472,7 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
         continue;
       }
     }
-    const f = flags[t]!;
+    const f = tokenFlags[t]!;
     let word: string | undefined;
     if (f !== 0) {
       const raw = lowerPieces ? text.slice(start, end).toLowerCase() : text.slice(start, end);
@@ -482,7 +487,7 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
     if (word === undefined) {
       spans[2 * words] = start;
       spans[2 * words + 1] = end;
-      hashes[words++] = rawHashes[t]!;
+      hashes[words++] = tokenHashes[t]!;
     } else {
       fixed ??= [];
       spans[2 * words] = -1 - fixed.length;
@@ -556,6 +561,10 @@ function simpleClass(c: number): number {
     if ((t & T_WORD) !== 0) k |= (t & T_DIGIT) !== 0 ? S_WORD | S_DIGIT : S_WORD | S_WORD_NOT_DIGIT;
     if ((t & T_LEET) !== 0) k |= S_LEET;
     if ((t & T_APOSTROPHE) !== 0) k |= S_APOSTROPHE;
+    // Not replaced means folding is lower-casing, and no character beyond ASCII lower-cases
+    // into ASCII here (the Kelvin sign, which does, is not a Latin letter, so complex). So until
+    // the folded text is built, ASCII-minded code (the URL precheck, the phone-number pattern)
+    // can read the original and see what it would see in the folded text.
     if (to !== String.fromCharCode(c).toLowerCase().charCodeAt(0)) k |= S_REPLACED;
     SIMPLE_FOLD[c] = to;
   }
@@ -577,6 +586,11 @@ let scannedKinds = 0;
 function scanSimple(text: string): number {
   const n = text.length;
   ensureCapacity((n >> 1) + 1);
+  // The buffers in locals: module variables would be reloaded and rechecked at every store.
+  const tokenStarts = starts;
+  const tokenEnds = ends;
+  const tokenFlags = flags;
+  const tokenHashes = rawHashes;
   let seen = 0;
   let count = 0;
   let i = 0;
@@ -614,8 +628,12 @@ function scanSimple(text: string): number {
         break;
       }
     }
+    tokenStarts[count] = start;
+    tokenEnds[count] = i;
     // Only a token mixing letters with digits or leet symbols can be leetspeak.
-    recordSpan(count++, start, i, (kinds & S_WORD_NOT_DIGIT) !== 0 && (kinds & (S_DIGIT | S_LEET)) !== 0 ? 1 : 0, h);
+    tokenFlags[count] = (kinds & S_WORD_NOT_DIGIT) !== 0 && (kinds & (S_DIGIT | S_LEET)) !== 0 ? 1 : 0;
+    tokenHashes[count] = h === 0 ? 1 : h;
+    count++;
     seen |= kinds;
   }
   // A complex character that ended a token was classed but not refused above.
@@ -788,8 +806,11 @@ class Analysis implements TextAnalysis {
     if (this.phones === undefined) {
       const found: string[] = [];
       if (this.digitCount() < 5) return (this.phones = found); // no room for a 5-digit number
+      // Digits, separators and word boundaries are the same in the original when the folded
+      // text is only its lower case (see S_REPLACED): no need to lower-case it for this.
+      const text = this.foldedText ?? this.original;
       PHONE.lastIndex = 0;
-      for (let m = PHONE.exec(this.folded); m !== null; m = PHONE.exec(this.folded)) {
+      for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
         const digits = m[0].replace(/[^\d]/g, '');
         if (digits.length >= 5 && digits.length <= 15) found.push(m[0].startsWith('+') ? '+' + digits : digits);
       }

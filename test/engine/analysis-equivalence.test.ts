@@ -134,6 +134,11 @@ describe('the fast text analysis gives exactly what the reference gives', () => 
     expect(differences(texts)).toEqual([]);
   });
 
+  it('on texts with a character beyond ASCII that folds into ASCII (the Kelvin sign before a top-level domain)', () => {
+    expect(differences(['Visit EXAMPLE.\u212Ae NOW', 'Win at prizes.\u212Ae call 07700 900123', 'CALL 0\u212A 09061701461 £5'])).toEqual([]);
+    expect(analyseText('Visit EXAMPLE.\u212Ae NOW').urls.map((u) => u.host)).toEqual(['example.ke']);
+  });
+
   it('gives each word its classifier token hash', () => {
     for (const text of ['FREE entry!! f.r.e.e v1agra don’t 2nite', 'ÜBER £100 Æble fr€€ ²nd', ...randomTexts(2_000, 17), ...randomTexts(2_000, 37, TABLE_SAFE)]) {
       const a = analyseText(text);
