@@ -119,6 +119,10 @@ export class AddressMatcher {
   private readonly globs: CompiledPattern[] = [];
   private readonly globLiterals: string[] = [];
   private readonly domains: CompiledPattern[] = [];
+  private readonly largeExact: boolean;
+  private readonly prefixCount: number;
+  private readonly globCount: number;
+  private readonly domainCount: number;
 
   constructor(patterns: readonly CompiledPattern[]) {
     for (const p of patterns) {
@@ -137,6 +141,10 @@ export class AddressMatcher {
     // Longest prefix first, so details name the most specific pattern.
     this.prefixes.sort((a, b) => b.value.length - a.value.length);
     for (const g of this.globs) this.globLiterals.push(globLiteral(g.value));
+    this.largeExact = this.exact.size > 0;
+    this.prefixCount = this.prefixes.length;
+    this.globCount = this.globs.length;
+    this.domainCount = this.domains.length;
   }
 
   get size(): number {
@@ -156,16 +164,18 @@ export class AddressMatcher {
         if (x.length === n && x.charCodeAt(n - 1) === last && x === v) return this.exactSources[i];
       }
     }
-    if (this.exact.size > 0) {
+    // What a list holds is read from counts kept in this object: a subscriber's matcher is
+    // usually out of cache, and every empty list or map looked into would cost a miss.
+    if (this.largeExact) {
       const exact = this.exact.get(v);
       if (exact !== undefined) return exact;
     }
-    for (const p of this.prefixes) if (v.startsWith(p.value)) return p.source;
-    for (let i = 0; i < this.globs.length; i++) {
+    if (this.prefixCount > 0) for (const p of this.prefixes) if (v.startsWith(p.value)) return p.source;
+    for (let i = 0; i < this.globCount; i++) {
       const p = this.globs[i]!;
       if (v.includes(this.globLiterals[i]!) && globMatch(p.value, v)) return p.source;
     }
-    if (this.domains.length > 0 && address.kind === 'email') {
+    if (this.domainCount > 0 && address.kind === 'email') {
       const domain = v.slice(v.indexOf('@') + 1);
       for (const p of this.domains) if (domain === p.value || domain.endsWith('.' + p.value)) return p.source;
     }
