@@ -251,6 +251,21 @@ function bangCount(text: string): number {
   return bangs;
 }
 
+// Reading analysis.moneyAmounts runs the money regex over the folded text (lower-casing it
+// first): most texts with a digit hold no amount, and two quick tests on the original say so.
+// On text of printable ASCII, tab and newline (which folding only lower-cases) an amount needs
+// '$' (the one ASCII symbol of the money regex) or a digit followed, past [0-9,.]* and at most
+// one space, by the first letter of a unit (pounds, dollars, euros, eur, gbp, usd, quid, naira,
+// rupees, ksh): every match of the money regex matches MONEY_GATE, so a miss is exact.
+const NOT_PLAIN = /[^\x20-\x7e\t\n]/;
+const MONEY_GATE = /\$|\d[\d,.]*\s?[pdeguqnrk]/i;
+
+function mayHoldMoney(analysis: TextAnalysis): boolean {
+  if (!analysis.mayHoldDigit('folded')) return false;
+  const text = analysis.original;
+  return MONEY_GATE.test(text) || NOT_PLAIN.test(text);
+}
+
 function collect(message: Message, analysis: TextAnalysis, options: FeatureOptions, sink: FeatureSink): void {
   const add = sink.add;
   const hashes = analysis.wordHashes;
@@ -299,8 +314,7 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
     }
   }
   if (options.shapes) {
-    // No capital letter at all (capsRatio 0) means no shouted word: skip that regex.
-    const shouted = analysis.capsRatio > 0 ? shoutedWords(analysis.original) : 0;
+    const shouted = shoutedWords(analysis.original);
     const bangs = bangCount(analysis.original);
     if (shouted > 0) emit(sink, SHOUTED[Math.min(shouted, 4)]!);
     if (bangs > 0) emit(sink, BANGS[Math.min(bangs, 3)]!);
@@ -315,8 +329,10 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
       if (u.ipHost) emit(sink, URL_IP);
     }
     if (urls.length > 0) emit(sink, URLS[Math.min(urls.length, 3)]!);
-    const money = analysis.moneyAmounts;
-    for (let i = 0; i < money.length; i++) emit(sink, moneyToken(money[i]!));
+    if (mayHoldMoney(analysis)) {
+      const money = analysis.moneyAmounts;
+      for (let i = 0; i < money.length; i++) emit(sink, moneyToken(money[i]!));
+    }
     emit(sink, lengthBand(analysis.length));
     emit(sink, capsBand(analysis.capsRatio));
     if (analysis.obfuscations > 0) emit(sink, OBFUSCATIONS[Math.min(analysis.obfuscations, 3)]!);

@@ -39,6 +39,13 @@ export function chi2Q(x2: number, dof: number): number {
   return Math.min(sum, 1);
 }
 
+/** Fisher's combining of `clues` clues from Σ ln (1 − f) and Σ ln f: spam minus ham evidence, mapped to [0, 1]. */
+function fisher(lnSpam: number, lnHam: number, clues: number): number {
+  const spamEvidence = 1 - chi2Q(-2 * lnSpam, 2 * clues);
+  const hamEvidence = 1 - chi2Q(-2 * lnHam, 2 * clues);
+  return (spamEvidence - hamEvidence + 1) / 2;
+}
+
 /**
  * Move the `keep` clues farthest from 0.5 to the front of `clues[0..n)`, in their original
  * order; among clues as far as the last one kept, the earliest win (as a stable sort would
@@ -82,45 +89,73 @@ export function keepMostExtreme(clues: Float64Array, n: number, keep: number, sc
   }
 }
 
+/** 2^15 entries: the UCI corpus has about 10,000 distinct features. */
+const CACHE_BITS = 15;
+const CACHE_SHIFT = 32 - CACHE_BITS;
+
 /**
- * What the combiner needs of a token under one set of parameters: Robinson's f(w) and the two
- * logarithms Fisher's method sums, computed once and reused until the model changes. Scoring is
- * then a probe here per token, no division and no logarithm; the values are the very ones the
- * combiner would compute, so probabilities are bit for bit the same as without the cache.
+ * What the combiner needs of a token under one set of parameters: Robinson's f(w) reduced to
+ * the two logarithms Fisher's method sums, computed once and reused until the model changes.
+ * Scoring is then a probe here per token, no division and no logarithm; the values are the
+ * very ones the combiner computes, so probabilities are bit for bit the same as without it.
  *
  * Direct-mapped and small (1 MB) rather than a slot beside every token of the table: a model of
  * a million tokens would double in size, while the tokens messages actually use are few and
- * keep their entries. A token evicted by another is computed again, which is all a miss costs.
+ * keep their entries. A token pushed out by another is computed again, which is all a miss costs.
  */
 class ClueCache {
-  /** 2^15 entries: the UCI corpus has about 10,000 distinct features. */
-  static readonly BITS = 15;
   /**
    * Per entry 32 bytes of one buffer (two entries to a cache line): as Int32 [0] the token
-   * hash and [1] the generation it was computed in; as Float64 [1] f(w), or -1 when the token
-   * is no clue (never seen, or too close to 0.5), [2] ln f and [3] ln (1 − f), f clamped.
+   * hash, [1] the generation it was computed in, [2] 1 when the token is a clue and 0 when not
+   * (never seen, or too close to 0.5); as Float64 [2] ln f and [3] ln (1 − f), f clamped, both
+   * 0 for no clue, so adding an entry needs no branch (adding 0 changes no bit of the sums).
    */
-  readonly ints: Int32Array;
-  readonly floats: Float64Array;
+  private readonly ints: Int32Array;
+  private readonly floats: Float64Array;
   /** Entries of other generations are stale; 0 is never current, so a fresh buffer is empty. */
-  generation = 1;
+  private generation = 1;
   /** The model state the current generation was computed from. */
-  spamMessages = -1;
-  hamMessages = -1;
-  tableChanges = -1;
+  private spamMessages = -1;
+  private hamMessages = -1;
+  private tableChanges = -1;
 
   constructor(
-    readonly strength: number,
-    readonly unknownProbability: number,
-    readonly minimumDeviation: number,
+    private readonly model: BayesModel,
+    readonly parameters: ModelParameters,
   ) {
-    const buffer = new ArrayBuffer(32 << ClueCache.BITS);
+    const buffer = new ArrayBuffer(32 << CACHE_BITS);
     this.ints = new Int32Array(buffer);
     this.floats = new Float64Array(buffer);
   }
 
-  /** Start a new generation when the counts or totals moved since the last call. */
-  sync(model: BayesModel): void {
+  /**
+   * The combiner's probability of `features`, or -1 when it has more clues than maxClues (then
+   * only the strongest count, which BayesModel.combine picks).
+   */
+  probability(features: Int32Array, count: number): number {
+    this.sync();
+    const ints = this.ints;
+    const floats = this.floats;
+    const generation = this.generation;
+    // The sums over the clues in the features' order: the very sums `combine` makes.
+    let clues = 0;
+    let lnHam = 0;
+    let lnSpam = 0;
+    for (let i = 0; i < count; i++) {
+      const hash = features[i]!;
+      const e = Math.imul(hash, 0x9e3779b1) >>> CACHE_SHIFT;
+      if (ints[e * 8] !== hash || ints[e * 8 + 1] !== generation) this.fill(e, hash);
+      clues += ints[e * 8 + 2]!;
+      lnHam += floats[e * 4 + 2]!;
+      lnSpam += floats[e * 4 + 3]!;
+    }
+    if (clues > this.parameters.maxClues) return -1;
+    return clues === 0 ? 0.5 : fisher(lnSpam, lnHam, clues);
+  }
+
+  /** A new generation when the counts or totals moved since the last call. */
+  private sync(): void {
+    const model = this.model;
     if (this.spamMessages === model.spamMessages && this.hamMessages === model.hamMessages && this.tableChanges === model.table.changes) return;
     this.spamMessages = model.spamMessages;
     this.hamMessages = model.hamMessages;
@@ -128,6 +163,25 @@ class ClueCache {
     if (++this.generation === 0x7fffffff) {
       this.ints.fill(0);
       this.generation = 1;
+    }
+  }
+
+  /** Compute entry `e` for `hash`. */
+  private fill(e: number, hash: number): void {
+    const ints = this.ints;
+    const floats = this.floats;
+    const f = this.model.clue(hash, this.parameters);
+    ints[e * 8] = hash;
+    ints[e * 8 + 1] = this.generation;
+    if (f < 0) {
+      ints[e * 8 + 2] = 0;
+      floats[e * 4 + 2] = 0;
+      floats[e * 4 + 3] = 0;
+    } else {
+      const clamped = Math.min(Math.max(f, 1e-9), 1 - 1e-9);
+      ints[e * 8 + 2] = 1;
+      floats[e * 4 + 2] = Math.log(clamped);
+      floats[e * 4 + 3] = Math.log(1 - clamped);
     }
   }
 }
@@ -193,55 +247,19 @@ export class BayesModel {
    */
   probability(features: Int32Array, parameters: ModelParameters = this.parameters, count = features.length): number {
     if (!this.trained) return 0.5;
-    const { minimumDeviation, maxClues, strength, unknownProbability } = parameters;
+    const p = this.cacheFor(parameters)?.probability(features, count) ?? -1;
+    return p >= 0 ? p : this.combine(features, parameters, count);
+  }
+
+  /** The combiner without the cache: every clue's f(w) from the counts, the strongest maxClues kept. */
+  private combine(features: Int32Array, parameters: ModelParameters, count: number): number {
+    const maxClues = parameters.maxClues;
     if (this.clues.length < count) this.clues = new Float64Array(count * 2);
     const clues = this.clues;
-    const spamTotal = Math.max(this.spamMessages, 1);
-    const hamTotal = Math.max(this.hamMessages, 1);
-    const cache = this.cacheFor(parameters);
     let n = 0;
-    let lnSpam = 0;
-    let lnHam = 0;
-    if (cache !== undefined) {
-      cache.sync(this);
-      const ints = cache.ints;
-      const floats = cache.floats;
-      const generation = cache.generation;
-      const shift = 32 - ClueCache.BITS;
-      for (let i = 0; i < count; i++) {
-        const hash = features[i]!;
-        const e = Math.imul(hash, 0x9e3779b1) >>> shift;
-        let f: number;
-        if (ints[e * 8] === hash && ints[e * 8 + 1] === generation) {
-          f = floats[e * 4 + 1]!;
-          if (f < 0) continue;
-          lnHam += floats[e * 4 + 2]!;
-          lnSpam += floats[e * 4 + 3]!;
-        } else {
-          f = this.clue(hash, strength, unknownProbability, minimumDeviation, spamTotal, hamTotal);
-          ints[e * 8] = hash;
-          ints[e * 8 + 1] = generation;
-          floats[e * 4 + 1] = f;
-          if (f < 0) continue;
-          const clamped = Math.min(Math.max(f, 1e-9), 1 - 1e-9);
-          const lh = Math.log(clamped);
-          const ls = Math.log(1 - clamped);
-          floats[e * 4 + 2] = lh;
-          floats[e * 4 + 3] = ls;
-          lnHam += lh;
-          lnSpam += ls;
-        }
-        clues[n++] = f;
-      }
-    } else {
-      for (let i = 0; i < count; i++) {
-        const f = this.clue(features[i]!, strength, unknownProbability, minimumDeviation, spamTotal, hamTotal);
-        if (f < 0) continue;
-        const clamped = Math.min(Math.max(f, 1e-9), 1 - 1e-9);
-        lnHam += Math.log(clamped);
-        lnSpam += Math.log(1 - clamped);
-        clues[n++] = f;
-      }
+    for (let i = 0; i < count; i++) {
+      const f = this.clue(features[i]!, parameters);
+      if (f >= 0) clues[n++] = f;
     }
     if (n === 0) return 0.5;
     let used = n;
@@ -250,44 +268,46 @@ export class BayesModel {
       // maxClues-th distance from 0.5, not a sort of every clue of a long message.
       keepMostExtreme(clues, n, maxClues, this.distances());
       used = maxClues;
-      // Sums over the kept clues only, in their order (the same order as without selection).
-      lnSpam = 0;
-      lnHam = 0;
-      for (let i = 0; i < used; i++) {
-        const f = Math.min(Math.max(clues[i]!, 1e-9), 1 - 1e-9);
-        lnHam += Math.log(f);
-        lnSpam += Math.log(1 - f);
-      }
     }
-    const spamEvidence = 1 - chi2Q(-2 * lnSpam, 2 * used);
-    const hamEvidence = 1 - chi2Q(-2 * lnHam, 2 * used);
-    return (spamEvidence - hamEvidence + 1) / 2;
+    let lnSpam = 0;
+    let lnHam = 0;
+    for (let i = 0; i < used; i++) {
+      const f = Math.min(Math.max(clues[i]!, 1e-9), 1 - 1e-9);
+      lnHam += Math.log(f);
+      lnSpam += Math.log(1 - f);
+    }
+    return fisher(lnSpam, lnHam, used);
   }
 
   /** f(w) of a token as a clue, or -1 when it is none (never seen, or within minimumDeviation of 0.5). */
-  private clue(hash: number, strength: number, unknownProbability: number, minimumDeviation: number, spamTotal: number, hamTotal: number): number {
+  clue(hash: number, p: ModelParameters): number {
     const counts = this.scratch;
     if (!this.table.counts(hash, counts)) return -1;
     const sc = counts[0]!;
     const hc = counts[1]!;
     const seen = sc + hc;
     if (seen === 0) return -1;
-    const spamRatio = sc / spamTotal;
-    const p = spamRatio / (spamRatio + hc / hamTotal);
-    const f = (strength * unknownProbability + seen * p) / (strength + seen);
-    return Math.abs(f - 0.5) < minimumDeviation ? -1 : f;
+    const spamRatio = sc / Math.max(this.spamMessages, 1);
+    const p0 = spamRatio / (spamRatio + hc / Math.max(this.hamMessages, 1));
+    const f = (p.strength * p.unknownProbability + seen * p0) / (p.strength + seen);
+    return Math.abs(f - 0.5) < p.minimumDeviation ? -1 : f;
   }
 
   /** The clue cache for these parameters (by value), made on first use; none past MAX_CACHES. */
   private cacheFor(p: ModelParameters): ClueCache | undefined {
     const last = this.lastCache;
-    if (last !== undefined && last.strength === p.strength && last.unknownProbability === p.unknownProbability && last.minimumDeviation === p.minimumDeviation) return last;
-    let found = this.caches.find((c) => c.strength === p.strength && c.unknownProbability === p.unknownProbability && c.minimumDeviation === p.minimumDeviation);
+    if (last !== undefined && sameCombining(last.parameters, p)) return last;
+    let found = this.caches.find((c) => sameCombining(c.parameters, p));
     if (found === undefined && this.caches.length < MAX_CACHES) {
-      found = new ClueCache(p.strength, p.unknownProbability, p.minimumDeviation);
+      found = new ClueCache(this, { ...p });
       this.caches.push(found);
     }
     if (found !== undefined) this.lastCache = found;
     return found;
   }
+}
+
+/** Whether two parameter sets give every token the same clue and keep as many. */
+function sameCombining(a: ModelParameters, b: ModelParameters): boolean {
+  return a.strength === b.strength && a.unknownProbability === b.unknownProbability && a.minimumDeviation === b.minimumDeviation && a.maxClues === b.maxClues;
 }

@@ -57,6 +57,27 @@ describe('feature extraction shortcuts', () => {
     }
   });
 
+  it('bands capitals as the analysis counts them, and finds money where the analysis does', () => {
+    // Amount-like texts on top: units, symbols, separators and spaces around digits.
+    let seed = 3;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const pool = ['5', '1,000', '2.50', ' ', ' ', '\t', '\n', 'pounds', 'Pound', 'EUR', 'gbp', 'usd', 'quid', 'naira', 'rupee', 'ksh', 'dollars', 'k', 'm', '$', '£', '€', '₦', 'x', 'FREE', '.', ',', 'Ⅻ', '５'];
+    const amounts: string[] = [];
+    for (let i = 0; i < 3000; i++) amounts.push(Array.from({ length: 1 + Math.floor(random() * 6) }, () => pool[Math.floor(random() * pool.length)]).join(''));
+    for (const text of [...all, ...amounts]) {
+      const message = normaliseMessage({ from: '+447700900123', to: '+447700900001', text }, normaliser);
+      const analysis = analyseText(text);
+      const features = featureStrings(message, analysis);
+      const r = analysis.capsRatio;
+      const caps = r < 0.05 ? 'caps:<5' : r < 0.2 ? 'caps:<20' : r < 0.5 ? 'caps:<50' : r < 0.8 ? 'caps:<80' : 'caps:80+';
+      expect(features.filter((f) => f.startsWith('caps:')), text).toEqual([caps]);
+      const money = new Set(analysis.moneyAmounts.map((m) => 'money' + (/[£$€¥₹₦]/.exec(m) ? ':' + /[£$€¥₹₦]/.exec(m)![0] : '')));
+      // The bare token 'money' is also the word money: only counted apart when the text lacks it.
+      if (analysis.words.includes('money')) money.add('money');
+      expect(new Set(features.filter((f) => f === 'money' || f.startsWith('money:'))), text).toEqual(money);
+    }
+  });
+
   it('finds number units (150p, 10am) as /^\\d+([a-z]+)$/ does on each word', () => {
     let seed = 9;
     const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
