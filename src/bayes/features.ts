@@ -257,13 +257,11 @@ function bangCount(text: string): number {
 // '$' (the one ASCII symbol of the money regex) or a digit followed, past [0-9,.]* and at most
 // one space, by the first letter of a unit (pounds, dollars, euros, eur, gbp, usd, quid, naira,
 // rupees, ksh): every match of the money regex matches MONEY_GATE, so a miss is exact.
-const NOT_PLAIN = /[^\x20-\x7e\t\n]/;
-const MONEY_GATE = /\$|\d[\d,.]*\s?[pdeguqnrk]/i;
+// Any other character (not plain text) sends the text to the analysis' regex as well.
+const MONEY_GATE = /\$|\d[\d,.]*\s?[pdeguqnrk]|[^\x20-\x7e\t\n]/i;
 
 function mayHoldMoney(analysis: TextAnalysis): boolean {
-  if (!analysis.mayHoldDigit('folded')) return false;
-  const text = analysis.original;
-  return MONEY_GATE.test(text) || NOT_PLAIN.test(text);
+  return analysis.mayHoldDigit('folded') && MONEY_GATE.test(analysis.original);
 }
 
 function collect(message: Message, analysis: TextAnalysis, options: FeatureOptions, sink: FeatureSink): void {
@@ -314,7 +312,8 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
     }
   }
   if (options.shapes) {
-    const shouted = shoutedWords(analysis.original);
+    // No capital at all (capsRatio 0, which the capitals band reads anyway): no shouted word.
+    const shouted = analysis.capsRatio > 0 ? shoutedWords(analysis.original) : 0;
     const bangs = bangCount(analysis.original);
     if (shouted > 0) emit(sink, SHOUTED[Math.min(shouted, 4)]!);
     if (bangs > 0) emit(sink, BANGS[Math.min(bangs, 3)]!);
