@@ -110,37 +110,48 @@ function globLiteral(glob: string): string {
   return best;
 }
 
+const NONE: readonly never[] = [];
+const NO_EXACT: ReadonlyMap<string, string> = new Map();
+
 export class AddressMatcher {
-  private readonly exact = new Map<string, string>();
+  // Empty lists share one empty array: a million subscribers' matchers stay small, and the
+  // fewer objects one holds, the fewer cache misses a check of an out-of-cache one costs.
+  private readonly exact: ReadonlyMap<string, string> = NO_EXACT;
   /** The exact values (and sources) when there are few: a subscriber's handful of numbers. */
-  private readonly exactValues: string[] = [];
-  private readonly exactSources: string[] = [];
-  private readonly prefixes: CompiledPattern[] = [];
-  private readonly globs: CompiledPattern[] = [];
-  private readonly globLiterals: string[] = [];
-  private readonly domains: CompiledPattern[] = [];
+  private readonly exactValues: readonly string[] = NONE;
+  private readonly exactSources: readonly string[] = NONE;
+  private readonly prefixes: readonly CompiledPattern[] = NONE;
+  private readonly globs: readonly CompiledPattern[] = NONE;
+  private readonly globLiterals: readonly string[] = NONE;
+  private readonly domains: readonly CompiledPattern[] = NONE;
   private readonly largeExact: boolean;
   private readonly prefixCount: number;
   private readonly globCount: number;
   private readonly domainCount: number;
 
   constructor(patterns: readonly CompiledPattern[]) {
+    const exact = new Map<string, string>();
+    const prefixes: CompiledPattern[] = [];
+    const globs: CompiledPattern[] = [];
+    const domains: CompiledPattern[] = [];
     for (const p of patterns) {
-      if (p.kind === 'exact') this.exact.set(p.value, p.source);
-      else if (p.kind === 'prefix') this.prefixes.push(p);
-      else if (p.kind === 'glob') this.globs.push(p);
-      else this.domains.push(p);
+      if (p.kind === 'exact') exact.set(p.value, p.source);
+      else if (p.kind === 'prefix') prefixes.push(p);
+      else if (p.kind === 'glob') globs.push(p);
+      else domains.push(p);
     }
-    if (this.exact.size <= SMALL_EXACT) {
-      for (const [value, source] of this.exact) {
-        this.exactValues.push(value);
-        this.exactSources.push(source);
-      }
-      this.exact.clear();
+    if (exact.size > SMALL_EXACT) this.exact = exact;
+    else if (exact.size > 0) {
+      this.exactValues = [...exact.keys()];
+      this.exactSources = [...exact.values()];
     }
     // Longest prefix first, so details name the most specific pattern.
-    this.prefixes.sort((a, b) => b.value.length - a.value.length);
-    for (const g of this.globs) this.globLiterals.push(globLiteral(g.value));
+    if (prefixes.length > 0) this.prefixes = prefixes.sort((a, b) => b.value.length - a.value.length);
+    if (globs.length > 0) {
+      this.globs = globs;
+      this.globLiterals = globs.map((g) => globLiteral(g.value));
+    }
+    if (domains.length > 0) this.domains = domains;
     this.largeExact = this.exact.size > 0;
     this.prefixCount = this.prefixes.length;
     this.globCount = this.globs.length;

@@ -26,6 +26,8 @@ export interface CompiledSubscriber {
   readonly quiet: readonly Window[];
 }
 
+const NONE: readonly never[] = [];
+
 function patterns(list: readonly string[], field: string, normaliser: AddressNormaliser): AddressMatcher | undefined {
   if (list.length === 0) return undefined;
   const compiled: CompiledPattern[] = [];
@@ -71,8 +73,9 @@ export function compileSubscriber(rules: SubscriberRules, normaliser: AddressNor
     enabled: rules.enabled,
     allow: patterns(rules.allow, 'allow', normaliser),
     block: patterns(rules.block, 'block', normaliser),
-    keywords,
-    quiet,
+    // Shared empty lists: fewer objects for each of a million subscribers.
+    keywords: keywords.length > 0 ? keywords : NONE,
+    quiet: quiet.length > 0 ? quiet : NONE,
   };
 }
 
