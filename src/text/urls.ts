@@ -48,13 +48,15 @@ export function isShortener(host: string): boolean {
 
 /** Registrable domain by a light public-suffix rule: `a.b.example.co.uk` → `example.co.uk`. */
 export function registrableDomain(host: string): string {
-  if (IPV4.test(host)) return host;
-  const labels = host.split('.');
-  if (labels.length <= 2) return host;
-  const tld = labels[labels.length - 1]!;
-  const second = labels[labels.length - 2]!;
-  const take = tld.length === 2 && SECOND_LEVEL.has(second) ? 3 : 2;
-  return labels.slice(-take).join('.');
+  // By the positions of the last dots rather than splitting into labels (a URL's worth of
+  // strings per message otherwise).
+  const last = host.lastIndexOf('.');
+  const second = last > 0 ? host.lastIndexOf('.', last - 1) : -1;
+  if (second < 0 || IPV4.test(host)) return host; // two labels or fewer, or an IP address
+  const third = second > 0 ? host.lastIndexOf('.', second - 1) : -1;
+  const takeThree = host.length - last - 1 === 2 && SECOND_LEVEL.has(host.slice(second + 1, last));
+  if (!takeThree) return host.slice(second + 1);
+  return third < 0 ? host : host.slice(third + 1);
 }
 
 /** Parse one URL-ish string into its parts, or undefined when it has no plausible host. */
@@ -128,7 +130,10 @@ export function extractUrls(folded: string): FoundUrl[] {
     // An email address is not a URL: skip a host directly preceded by '@'.
     if (m.index > 0 && folded.charCodeAt(m.index - 1) === 0x40) continue;
     const info = parseUrl(m[0]);
-    if (info) found.push({ ...info, start: m.index, end: m.index + m[0].length });
+    // Fields copied by name: an object spread here cost more than parsing the URL.
+    if (info) {
+      found.push({ url: info.url, host: info.host, domain: info.domain, shortener: info.shortener, ipHost: info.ipHost, start: m.index, end: m.index + m[0].length });
+    }
   }
   return found;
 }

@@ -14,6 +14,8 @@ import { tokenHash } from '../../src/bayes/token-table.js';
 import { spamAssassinDataDir } from '../../src/mail/corpus.js';
 import { analyseText as referenceAnalysis, type TextAnalysis as ReferenceAnalysis } from './reference/analysis.js';
 import { foldText as referenceFold } from './reference/fold.js';
+import { registrableDomain as referenceDomain } from './reference/urls.js';
+import { registrableDomain } from '../../src/text/urls.js';
 import { prng } from '../../bench/lib/measure.js';
 
 function view(a: TextAnalysis | ReferenceAnalysis): unknown {
@@ -137,6 +139,16 @@ describe('the fast text analysis gives exactly what the reference gives', () => 
   it('on texts with a character beyond ASCII that folds into ASCII (the Kelvin sign before a top-level domain)', () => {
     expect(differences(['Visit EXAMPLE.\u212Ae NOW', 'Win at prizes.\u212Ae call 07700 900123', 'CALL 0\u212A 09061701461 £5'])).toEqual([]);
     expect(analyseText('Visit EXAMPLE.\u212Ae NOW').urls.map((u) => u.host)).toEqual(['example.ke']);
+  });
+
+  it('gives the reference registrable domain for 50,000 random hosts (empty labels, IPs, second-level labels)', () => {
+    const random = prng(41);
+    const labels = ['', 'a', 'co', 'uk', 'com', 'example', 'x1', '192', '168', '0', '1', 'ke', 'ltd', 'www'];
+    for (let i = 0; i < 50_000; i++) {
+      const n = 1 + Math.floor(random() * 6);
+      const host = Array.from({ length: n }, () => labels[Math.floor(random() * labels.length)]!).join('.');
+      if (registrableDomain(host) !== referenceDomain(host)) expect({ host, domain: registrableDomain(host) }).toEqual({ host, domain: referenceDomain(host) });
+    }
   });
 
   it('gives each word its classifier token hash', () => {
