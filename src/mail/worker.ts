@@ -10,7 +10,8 @@ import type { WorkBatch, WorkerInit, WorkerReply, WorkResult } from './protocol.
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
-const fullParser = init.fullParser !== false;
+// Without the direct path (`fastPath: false`) every message needs mailparser: all workers load it.
+const fullParser = init.fullParser !== false || init.parse.fastPath === false;
 
 function post(reply: WorkerReply): void {
   port.postMessage(reply);

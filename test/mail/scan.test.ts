@@ -133,6 +133,25 @@ describe('scanArchives', () => {
     expect(existsSync(join(tree, 'nested', 'html.eml'))).toBe(false);
   });
 
+  it('gives the same records with one worker, with two (the second handing mailparser messages to the first) and without the direct parser', async () => {
+    const run = async (workers: number, fastPath: boolean): Promise<string[]> => {
+      const { out, lines } = sink();
+      await scan.scanArchives([join(FIX, 'sample.mbox'), join(FIX, 'maildir'), join(FIX, 'eml')], {
+        engine: { rules: [rulesDir], bayes: false },
+        workers,
+        parse: { fastPath },
+        out,
+        progress: false,
+        onError: () => undefined,
+      });
+      return lines().map((r) => JSON.stringify([r['id'], r['action'], r['subject'], r['from'], r['defects']]));
+    };
+    const one = await run(1, true);
+    expect(one.length).toBeGreaterThan(5);
+    expect(await run(2, true)).toEqual(one);
+    expect(await run(2, false)).toEqual(one);
+  });
+
   it('goes on past a directory loop and an unreadable file', async () => {
     const root = join(tmp, 'loopy');
     cpSync(join(FIX, 'maildir'), join(root, 'box'), { recursive: true });
