@@ -7,7 +7,7 @@ import { MessageError } from '../../src/message/normalise.js';
 import { compileRules } from '../../src/rules/compile.js';
 import { loadRuleSet, shippedRulesDir } from '../../src/rules/load.js';
 import { RuleLoadError } from '../../src/rules/source.js';
-import { MemoryVolumeStore } from '../../src/rules/volume-store.js';
+import { keyHash, MemoryVolumeStore } from '../../src/rules/volume-store.js';
 import { campaignKeys } from '../../src/rules/fingerprint.js';
 import { analyseText } from '../../src/text/analysis.js';
 import { runRuleExamples } from '../../src/cli/commands/rules.js';
@@ -335,6 +335,32 @@ describe('volume store: hashed tables against a reference', () => {
       heads.set(key, bucket);
       last.set(key, members);
       expect(got).toBe([...members.values()].filter((b) => b > bucket - 16).length);
+    }
+  });
+
+  it('campaign bands count as a naive set per key, the largest band of a message returned', () => {
+    const store = new MemoryVolumeStore({ maxKeys: 1000, maxMembers: 100_000 });
+    const spec = { name: 'campaign-recipients:16000', windowMs: 16_000, cap: 0 };
+    const last = new Map<number, Map<number, number>>();
+    const heads = new Map<number, number>();
+    const random = rng(5);
+    for (let i = 0; i < 40_000; i++) {
+      const time = i * 40;
+      const bucket = Math.floor((T0 + time) / 1000);
+      const keys = Array.from({ length: 4 }, () => keyHash(`band${Math.floor(random() * 200)}`));
+      const member = keyHash(`r${Math.floor(random() * (1 + (i >> 12) % 8))}`);
+      const got = store.distinctMaxHashed(spec, keys, member, T0 + time);
+      let most = 0;
+      for (const key of keys) {
+        const members = last.get(key) ?? new Map<number, number>();
+        const head = heads.get(key) ?? bucket;
+        if (bucket - head >= 16) members.clear();
+        members.set(member, bucket);
+        heads.set(key, bucket);
+        last.set(key, members);
+        most = Math.max(most, [...members.values()].filter((b) => b > bucket - 16).length);
+      }
+      expect(got).toBe(most);
     }
   });
 });
