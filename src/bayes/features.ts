@@ -252,7 +252,7 @@ function bangCount(text: string): number {
 }
 
 // Reading analysis.moneyAmounts runs the money regex over the folded text (lower-casing it
-// first): most texts with a digit hold no amount, and two quick tests on the original say so.
+// first): most texts with a digit hold no amount, and one quick test on the original says so.
 // On text of printable ASCII, tab and newline (which folding only lower-cases) an amount needs
 // '$' (the one ASCII symbol of the money regex) or a digit followed, past [0-9,.]* and at most
 // one space, by the first letter of a unit (pounds, dollars, euros, eur, gbp, usd, quid, naira,
