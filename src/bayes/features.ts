@@ -312,8 +312,9 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
     }
   }
   if (options.shapes) {
-    // No capital at all (capsRatio 0, which the capitals band reads anyway): no shouted word.
-    const shouted = analysis.capsRatio > 0 ? shoutedWords(analysis.original) : 0;
+    // Fewer than three capitals, no shouted word: capitals = capsRatio × letters, and there are
+    // no more letters than code units (capsRatio is read anyway for its band; 2.5 for rounding).
+    const shouted = analysis.capsRatio * analysis.original.length >= 2.5 ? shoutedWords(analysis.original) : 0;
     const bangs = bangCount(analysis.original);
     if (shouted > 0) emit(sink, SHOUTED[Math.min(shouted, 4)]!);
     if (bangs > 0) emit(sink, BANGS[Math.min(bangs, 3)]!);
