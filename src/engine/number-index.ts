@@ -6,19 +6,7 @@
  * chasing of a Map of a million strings happens (that lookup was the costliest line of a
  * check with 100,000 subscribers). Other keys (short codes) are few and go to a Map.
  */
-
-/** The digits of a canonical E.164 number (`+` and 7 to 15 digits) as a number, or -1. */
-export function e164Number(key: string): number {
-  const n = key.length;
-  if (n < 8 || n > 16 || key.charCodeAt(0) !== 0x2b) return -1;
-  let x = 0;
-  for (let i = 1; i < n; i++) {
-    const d = key.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return -1;
-    x = x * 10 + d;
-  }
-  return x;
-}
+import { e164Digits } from '../rules/patterns.js';
 
 function slotHash(x: number): number {
   const lo = x % 4294967296 | 0;
@@ -36,7 +24,7 @@ export class NumberIndex<T> {
   private readonly others = new Map<string, T>();
 
   get(key: string): T | undefined {
-    const x = e164Number(key);
+    const x = e164Digits(key);
     if (x < 0) return this.others.size === 0 ? undefined : this.others.get(key);
     const keys = this.keys;
     const mask = this.mask;
@@ -51,7 +39,7 @@ export class NumberIndex<T> {
 
   /** Set `key` to `value`, or remove it with undefined. */
   set(key: string, value: T | undefined): void {
-    const x = e164Number(key);
+    const x = e164Digits(key);
     if (x < 0) {
       if (value === undefined) this.others.delete(key);
       else this.others.set(key, value);

@@ -99,6 +99,19 @@ export function compilePattern(raw: string, normaliser: AddressNormaliser, maxLe
   throw new PatternError(`invalid pattern '${source}'; ${EXPECTED}`);
 }
 
+/** The digits of a canonical E.164 number as a number (exact: at most 15 digits), or -1. */
+export function e164Digits(value: string): number {
+  const n = value.length;
+  if (n < 2 || n > 16 || value.charCodeAt(0) !== 0x2b) return -1;
+  let x = 0;
+  for (let i = 1; i < n; i++) {
+    const d = value.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    x = x * 10 + d;
+  }
+  return x;
+}
+
 /** A compiled list of patterns. `match` returns the pattern that matched, as written. */
 /** Up to this many exact values are compared one by one: cheaper than a map's cold buckets. */
 const SMALL_EXACT = 8;
@@ -156,6 +169,28 @@ export class AddressMatcher {
     this.prefixCount = this.prefixes.length;
     this.globCount = this.globs.length;
     this.domainCount = this.domains.length;
+  }
+
+  /**
+   * How this list can match an E.164 sender ('+' and digits), for a compact prefilter that
+   * need not touch the list: its exact numbers and number prefixes as digits, and whether any
+   * other pattern could match such a sender (then only the list itself can tell).
+   */
+  numberPlan(): { readonly exact: number[]; readonly prefixes: Array<{ digits: number; length: number }>; readonly other: boolean } {
+    const exact: number[] = [];
+    const prefixes: Array<{ digits: number; length: number }> = [];
+    let other = false;
+    for (const v of [...this.exactValues, ...this.exact.keys()]) {
+      const n = e164Digits(v);
+      if (n >= 0) exact.push(n);
+    }
+    for (const p of this.prefixes) {
+      if (/^\+\d{1,15}$/.test(p.value)) prefixes.push({ digits: Number(p.value.slice(1)), length: p.value.length - 1 });
+      else if (p.value === '' || p.value === '+') other = true; // matches every number
+    }
+    // A glob with a letter or other literal can never match '+' and digits.
+    for (const g of this.globs) if (/^[+\d*?]*$/.test(g.value)) other = true;
+    return { exact, prefixes, other };
   }
 
   get size(): number {

@@ -5,10 +5,12 @@
  */
 import type { AddressNormaliser } from '../message/address.js';
 import { phraseWords, wordHash } from '../text/analysis.js';
-import { AddressMatcher, PatternError, compilePattern, type CompiledPattern } from './patterns.js';
+import { AddressMatcher, PatternError, compilePattern, e164Digits, type CompiledPattern } from './patterns.js';
+import type { Address } from '../message/types.js';
 import { collectProblems, Field, RuleLoadError, parseSource, type RuleProblem } from './source.js';
 import { SUBSCRIBER_LIMITS, type QuietWindow, type SubscriberRules } from './subscriber-types.js';
-import { TimeError, makeWindow, type Window } from './time.js';
+import { TimeError, inWindow, makeWindow, type Window } from './time.js';
+import { containsPhraseIn, type WordSource } from './keyword-index.js';
 
 export class SubscriberRuleError extends Error {
   constructor(message: string, readonly field: string) {
@@ -77,6 +79,145 @@ export function compileSubscriber(rules: SubscriberRules, normaliser: AddressNor
     keywords: keywords.length > 0 ? keywords : NONE,
     quiet: quiet.length > 0 ? quiet : NONE,
   };
+}
+
+// ---- the compact plan ----------------------------------------------------------------------
+//
+// With a million subscribers, a subscriber's compiled objects are out of cache when a message
+// comes for them, and every object looked into (the rules, each matcher, each list, each
+// window) costs a cache miss: that was most of what subscriber rules cost a check. So each
+// subscriber also gets a plan: one array of numbers that answers, for an E.164 sender, "can
+// this list match?" (exact numbers and number prefixes compared as digits), holds the quiet
+// windows as ids of shared windows, and the keywords' first-word hashes. The compiled objects
+// are read only when the plan says a list may match (to confirm and to name the pattern) or
+// a keyword's first word is in the message. Verdicts are the same (test/engine/subscriber-plan).
+
+/** Flags in plan[0]. */
+const PLAN_ENABLED = 1;
+/** A pattern other than an exact number or number prefix could match an E.164 sender. */
+const PLAN_ALLOW_OTHER = 2;
+const PLAN_BLOCK_OTHER = 4;
+/** Layout: counts at fixed places, then the items in this order. */
+const P_FLAGS = 0;
+const P_ALLOW_SIZE = 1;
+const P_BLOCK_SIZE = 2;
+const P_ALLOW_EXACT = 3;
+const P_BLOCK_EXACT = 4;
+const P_ALLOW_PREFIXES = 5;
+const P_BLOCK_PREFIXES = 6;
+const P_QUIET = 7;
+const P_KEYWORDS = 8;
+const P_ITEMS = 9;
+
+/** Quiet windows shared by every subscriber who wrote the same one (most write the same few). */
+const SHARED_WINDOWS: Window[] = [];
+const SHARED_WINDOW_IDS = new Map<string, number>();
+const MAX_SHARED_WINDOWS = 100_000;
+
+function sharedWindow(w: Window): number {
+  const key = `${w.label}|${w.days}`;
+  let id = SHARED_WINDOW_IDS.get(key);
+  if (id === undefined) {
+    if (SHARED_WINDOWS.length >= MAX_SHARED_WINDOWS) return -1;
+    id = SHARED_WINDOWS.length;
+    SHARED_WINDOWS.push(w);
+    SHARED_WINDOW_IDS.set(key, id);
+  }
+  return id;
+}
+
+export type SubscriberPlan = readonly number[];
+
+/** The plan of a compiled subscriber. */
+export function planSubscriber(sub: CompiledSubscriber): SubscriberPlan {
+  const allow = sub.allow?.numberPlan();
+  const block = sub.block?.numberPlan();
+  // Windows by shared id; -1 when the registry is full (then the compiled windows are read).
+  const windows: number[] = [];
+  for (const w of sub.quiet) windows.push(sharedWindow(w));
+  const plan: number[] = [
+    (sub.enabled ? PLAN_ENABLED : 0) | (allow?.other ? PLAN_ALLOW_OTHER : 0) | (block?.other ? PLAN_BLOCK_OTHER : 0),
+    sub.allow?.size ?? 0,
+    sub.block?.size ?? 0,
+    allow?.exact.length ?? 0,
+    block?.exact.length ?? 0,
+    allow?.prefixes.length ?? 0,
+    block?.prefixes.length ?? 0,
+    windows.length,
+    sub.keywords.length,
+  ];
+  plan.push(...(allow?.exact ?? []), ...(block?.exact ?? []));
+  for (const p of allow?.prefixes ?? []) plan.push(p.digits, p.length);
+  for (const p of block?.prefixes ?? []) plan.push(p.digits, p.length);
+  plan.push(...windows);
+  for (const k of sub.keywords) plan.push(k.first);
+  return plan;
+}
+
+export function planEnabled(plan: SubscriberPlan): boolean {
+  return (plan[P_FLAGS]! & PLAN_ENABLED) !== 0;
+}
+
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
+/**
+ * The sender as the plan compares it: its digits when it is an E.164 number, else -1 (then
+ * only the lists themselves can tell).
+ */
+export function planSender(from: Address): number {
+  return from.kind === 'e164' ? e164Digits(from.value) : -1;
+}
+
+/** Can the allow list (`block` false) or the block list match this sender? False is certain. */
+export function planListMayMatch(plan: SubscriberPlan, block: boolean, sender: number, senderLength: number): boolean {
+  if (plan[block ? P_BLOCK_SIZE : P_ALLOW_SIZE] === 0) return false;
+  if (sender < 0 || (plan[P_FLAGS]! & (block ? PLAN_BLOCK_OTHER : PLAN_ALLOW_OTHER)) !== 0) return true;
+  const allowExact = plan[P_ALLOW_EXACT]!;
+  const blockExact = plan[P_BLOCK_EXACT]!;
+  const allowPrefixes = plan[P_ALLOW_PREFIXES]!;
+  let at = P_ITEMS + (block ? allowExact : 0);
+  for (const end = at + (block ? blockExact : allowExact); at < end; at++) if (plan[at] === sender) return true;
+  at = P_ITEMS + allowExact + blockExact + (block ? 2 * allowPrefixes : 0);
+  for (const end = at + 2 * (block ? plan[P_BLOCK_PREFIXES]! : allowPrefixes); at < end; at += 2) {
+    const length = plan[at + 1]!;
+    if (senderLength >= length && Math.floor(sender / POWERS_OF_TEN[senderLength - length]!) === plan[at]) return true;
+  }
+  return false;
+}
+
+/** The first quiet window (in list order) that `time` falls in, or undefined. */
+export function planQuietWindow(plan: SubscriberPlan, time: number, compiled: CompiledSubscriber): Window | undefined {
+  const count = plan[P_QUIET]!;
+  if (count === 0) return undefined;
+  const at = P_ITEMS + plan[P_ALLOW_EXACT]! + plan[P_BLOCK_EXACT]! + 2 * (plan[P_ALLOW_PREFIXES]! + plan[P_BLOCK_PREFIXES]!);
+  for (let i = 0; i < count; i++) {
+    const id = plan[at + i]!;
+    const w = id >= 0 ? SHARED_WINDOWS[id]! : compiled.quiet[i]!;
+    if (inWindow(w, time)) return w;
+  }
+  return undefined;
+}
+
+/**
+ * The first keyword (in list order) in the message: a keyword is looked at in the compiled
+ * rules only when its first word's hash is among the message's.
+ */
+export function planKeyword(plan: SubscriberPlan, words: WordSource, compiled: CompiledSubscriber): CompiledSubscriber['keywords'][number] | undefined {
+  const count = plan[P_KEYWORDS]!;
+  if (count === 0) return undefined;
+  const at = P_ITEMS + plan[P_ALLOW_EXACT]! + plan[P_BLOCK_EXACT]! + 2 * (plan[P_ALLOW_PREFIXES]! + plan[P_BLOCK_PREFIXES]!) + plan[P_QUIET]!;
+  const hashes = words.wordHashes;
+  const n = words.wordCount;
+  for (let k = 0; k < count; k++) {
+    const first = plan[at + k]!;
+    for (let i = 0; i < n; i++) {
+      if (hashes[i] !== first) continue;
+      const keyword = compiled.keywords[k]!;
+      if (containsPhraseIn(words, keyword.words, keyword.first)) return keyword;
+      break;
+    }
+  }
+  return undefined;
 }
 
 const SUBSCRIBER_KEYS = ['block', 'allow', 'keywords', 'quiet', 'enabled'] as const;

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { e164Number, NumberIndex } from '../../src/engine/number-index.js';
+import { NumberIndex } from '../../src/engine/number-index.js';
+import { e164Digits } from '../../src/rules/patterns.js';
 
 describe('NumberIndex (subscribers by number on the hot path)', () => {
-  it('reads E.164 digits as an exact number and refuses anything else', () => {
-    expect(e164Number('+447700900001')).toBe(447700900001);
-    expect(e164Number('+999999999999999')).toBe(999999999999999);
-    expect(e164Number('447700900001')).toBe(-1);
-    expect(e164Number('+4477009O0001')).toBe(-1);
-    expect(e164Number('+123')).toBe(-1);
+  it('reads E.164 digits (at most 15) as an exact number and refuses anything else', () => {
+    expect(e164Digits('+447700900001')).toBe(447700900001);
+    expect(e164Digits('+999999999999999')).toBe(999999999999999);
+    expect(e164Digits('447700900001')).toBe(-1);
+    expect(e164Digits('+4477009O0001')).toBe(-1);
+    expect(e164Digits('+')).toBe(-1);
+    expect(e164Digits('+9999999999999999')).toBe(-1);
   });
 
   it('finds what was set, forgets what was removed, and keeps short codes apart', () => {
