@@ -326,13 +326,14 @@ const all: ConditionKind = {
     const parts = list(field).map((i) => operand(i, ctx));
     return {
       test: (c) => {
-        const details: string[] = [];
-        for (const p of parts) {
-          const d = p.test(c);
+        // Joined as they come, not through an array: most evaluations stop at the first part.
+        let details = '';
+        for (let i = 0; i < parts.length; i++) {
+          const d = parts[i]!.test(c);
           if (d === null) return null;
-          details.push(d);
+          details = i === 0 ? d : `${details} and ${d}`;
         }
-        return details.join(' and ');
+        return details;
       },
     };
   },
