@@ -576,12 +576,14 @@ for (let c = 0; c < 0x100; c++) simpleClass(c);
 
 /** The classes of every character of the last `scanSimple` text, OR-ed together. */
 let scannedKinds = 0;
+/** Its capitals as a share of its letters. */
+let scannedCaps = 0;
 
 /**
  * Find the token spans of a simple text (as `tokenSpans` would on its folded form, without
- * URLs skipped). Returns the token count, or -1 when the text is not simple. Counting
- * letters, capitals and digits is left to whoever asks (`countSimple`): a check without rules
- * on capitals never needs them, and the inner loop stays a load, an OR and a multiply.
+ * URLs skipped). Returns the token count, or -1 when the text is not simple. Letters and
+ * capitals are counted on the way (the classifier reads the share of capitals of every
+ * message); digits are counted only when someone asks (`countSimple`).
  */
 function scanSimple(text: string): number {
   const n = text.length;
@@ -593,6 +595,8 @@ function scanSimple(text: string): number {
   const tokenHashes = rawHashes;
   let seen = 0;
   let count = 0;
+  let letters = 0;
+  let upper = 0;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -606,6 +610,8 @@ function scanSimple(text: string): number {
     }
     const start = i;
     let kinds = k;
+    letters += k & S_LETTER;
+    upper += (k & S_UPPER) >> 1;
     let h = Math.imul(0x811c9dc5 ^ SIMPLE_FOLD[c]!, 0x01000193);
     i++;
     while (i < n) {
@@ -614,6 +620,8 @@ function scanSimple(text: string): number {
       if (kd === 0) kd = simpleClass(d);
       if ((kd & S_WORD) !== 0) {
         kinds |= kd;
+        letters += kd & S_LETTER;
+        upper += (kd & S_UPPER) >> 1;
         h = Math.imul(h ^ SIMPLE_FOLD[d]!, 0x01000193);
         i++;
       } else if ((kd & (S_LEET | S_APOSTROPHE)) !== 0 && i + 1 < n) {
@@ -622,6 +630,8 @@ function scanSimple(text: string): number {
         if (ke === 0) ke = simpleClass(e);
         if ((ke & S_WORD) === 0) break;
         kinds |= kd | ke;
+        letters += ke & S_LETTER;
+        upper += (ke & S_UPPER) >> 1;
         h = Math.imul(Math.imul(h ^ SIMPLE_FOLD[d]!, 0x01000193) ^ SIMPLE_FOLD[e]!, 0x01000193);
         i += 2;
       } else {
@@ -639,6 +649,7 @@ function scanSimple(text: string): number {
   // A complex character that ended a token was classed but not refused above.
   if ((seen & S_COMPLEX) !== 0) return -1;
   scannedKinds = seen;
+  scannedCaps = letters === 0 ? 0 : upper / letters;
   return count;
 }
 
@@ -683,7 +694,7 @@ class Analysis implements TextAnalysis {
   private readonly spans: number[];
   private readonly fixed: readonly string[];
   private wordList: string[] | undefined;
-  /** Capitals over letters, and ASCII digits of the original: -1 until first read (ASCII path). */
+  /** Capitals over letters, and ASCII digits of the original (-1 until first read on the fast path). */
   private caps: number;
   private digits: number;
   /** The original holds an ASCII digit (for ASCII it is exact; otherwise it is `digits > 0`). */
@@ -704,7 +715,7 @@ class Analysis implements TextAnalysis {
       const kinds = scannedKinds;
       if ((kinds & S_REPLACED) !== 0) folded = foldText(text).text;
       else folded = (kinds & S_UPPER) === 0 ? text : undefined;
-      this.caps = (kinds & S_UPPER) === 0 ? 0 : -1;
+      this.caps = scannedCaps;
       this.digits = (kinds & S_ORIGINAL_DIGIT) === 0 ? 0 : -1;
       this.anyDigit = (kinds & S_ORIGINAL_DIGIT) !== 0;
       this.noDigits = (kinds & S_DIGIT) === 0;
@@ -752,7 +763,7 @@ class Analysis implements TextAnalysis {
     return this.caps;
   }
 
-  /** Only the fast path defers counting (the other path measures while it folds). */
+  /** Only the fast path defers counting digits (the other path measures while it folds). */
   private countOriginal(): void {
     const c = countSimple(this.original);
     this.caps = c.letters === 0 ? 0 : c.upper / c.letters;
