@@ -426,6 +426,7 @@ export interface WordSpans {
 }
 
 const NO_FIXED: readonly string[] = [];
+const DOUBLES: number[] = new Array<number>(1024).fill(0.5);
 
 /**
  * Phase 2: skeleton words from the spans: spaced runs joined, leetspeak undone. The arrays are
@@ -439,7 +440,10 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
   const tokenFlags = flags;
   const tokenHashes = rawHashes;
   const spans = new Array<number>(2 * count);
-  const hashes = new Array<number>(count);
+  // Hashes are full 32-bit integers, most of them beyond V8's small integers: an array made
+  // with `new Array(n)` would be converted to hold doubles at the first one (a second
+  // allocation and copy); a slice of an array of doubles is one allocation of the right kind.
+  const hashes = count <= DOUBLES.length ? DOUBLES.slice(0, count) : new Array<number>(count);
   let fixed: string[] | undefined;
   let words = 0;
   let repaired = 0;
