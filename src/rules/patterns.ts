@@ -99,10 +99,14 @@ export function compilePattern(raw: string, normaliser: AddressNormaliser, maxLe
   throw new PatternError(`invalid pattern '${source}'; ${EXPECTED}`);
 }
 
-/** The digits of a canonical E.164 number as a number (exact: at most 15 digits), or -1. */
+/**
+ * The digits of a canonical E.164 number as a number (exact: at most 15 digits), or -1. A
+ * leading zero is refused: '+0123…' (not a number, but a possible raw value) must not be read
+ * as '+123…'.
+ */
 export function e164Digits(value: string): number {
   const n = value.length;
-  if (n < 2 || n > 16 || value.charCodeAt(0) !== 0x2b) return -1;
+  if (n < 2 || n > 16 || value.charCodeAt(0) !== 0x2b || value.charCodeAt(1) === 0x30) return -1;
   let x = 0;
   for (let i = 1; i < n; i++) {
     const d = value.charCodeAt(i) - 0x30;

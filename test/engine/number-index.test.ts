@@ -9,6 +9,7 @@ describe('NumberIndex (subscribers by number on the hot path)', () => {
     expect(e164Digits('447700900001')).toBe(-1);
     expect(e164Digits('+4477009O0001')).toBe(-1);
     expect(e164Digits('+')).toBe(-1);
+    expect(e164Digits('+0447700900001')).toBe(-1); // else it would be the same key as +447700900001
     expect(e164Digits('+9999999999999999')).toBe(-1);
   });
 
@@ -23,6 +24,9 @@ describe('NumberIndex (subscribers by number on the hot path)', () => {
     expect(index.get('+447700900001')).toBeUndefined();
     index.set('+447700900001', 'again');
     expect(index.get('+447700900001')).toBe('again');
+    index.set('+0447700900001', 'not a number');
+    expect(index.get('+447700900001')).toBe('again');
+    expect(index.get('+0447700900001')).toBe('not a number');
     index.set('87121', undefined);
     expect(index.get('87121')).toBeUndefined();
   });
