@@ -245,7 +245,6 @@ export class Engine {
     return entry.compiled ?? undefined;
   }
 
-
   private decide(message: Message, analysis: TextAnalysis, truncated: boolean): Verdict {
     const hits = this.ruleSet.evaluate(message, analysis, this.volume);
     const reasons: Reason[] = [];
