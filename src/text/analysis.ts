@@ -703,7 +703,7 @@ class Analysis implements TextAnalysis {
   private digits: number;
   /** The original holds an ASCII digit (for ASCII it is exact; otherwise it is `digits > 0`). */
   private readonly anyDigit: boolean;
-  /** The folded text holds no ASCII digit (known on the ASCII path only), so no amount either. */
+  /** The folded text holds no ASCII digit (known on the fast path only), so no amount either. */
   private readonly noDigits: boolean;
   private phones: string[] | undefined;
   private money: string[] | undefined;
