@@ -89,7 +89,9 @@ export class KeywordIndex {
   /** Build the hash table of first words (after the last add). */
   private seal(): void {
     let size = 16;
-    while (size < this.root.size * 2) size <<= 1;
+    // At most a quarter full: most message words are no first word, and a miss ends at the first
+    // empty slot, so a sparse table answers most of them with one probe.
+    while (size < this.root.size * 4) size <<= 1;
     const keys = new Int32Array(size);
     const nodes = new Array<TrieNode | undefined>(size).fill(undefined);
     const mask = size - 1;
