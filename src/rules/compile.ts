@@ -79,12 +79,17 @@ const FALSE = 2;
 const IN_PROGRESS = 3;
 
 class Evaluation implements MatchContext {
+  /** CHANNEL_BIT of the message's channel, found once (a lookup by string key per rule costs). */
+  readonly channelBit: number;
+
   constructor(
     readonly message: Message,
     readonly analysis: TextAnalysis,
     private readonly set: CompiledRuleSet,
     readonly generation: number,
-  ) {}
+  ) {
+    this.channelBit = message.channel === 'email' ? CHANNEL_BIT.email : CHANNEL_BIT.sms;
+  }
 
   keywordHits(leaf: number): number {
     return this.set.leafStamp[leaf] === this.generation ? this.set.leafCount[leaf]! : 0;
@@ -173,7 +178,7 @@ export class CompiledRuleSet {
     const body = this.bodies[index]!;
     if (
       (body.gate >= 0 && this.leafStamp[body.gate] !== ev.generation) ||
-      (body.channels & CHANNEL_BIT[ev.message.channel]) === 0 ||
+      (body.channels & ev.channelBit) === 0 ||
       (body.needsUrls && ev.analysis.urls.length === 0)
     ) {
       this.ruleState[index] = FALSE;
