@@ -542,6 +542,8 @@ const S_REPLACED = 256;
 /** Not simple: a look-alike, a mark, a non-Latin letter, a curly apostrophe, a length change. */
 const S_COMPLEX = 512;
 const S_KNOWN = 1024;
+/** Folds to '.' or ':': a text with neither holds no URL (see mayHoldUrl). */
+const S_DOT_OR_COLON = 2048;
 
 /** Per code unit: S_* bits, 0 until first seen. */
 const SIMPLE_CLASS = new Uint16Array(65536);
@@ -570,6 +572,7 @@ function simpleClass(c: number): number {
     // the folded text is built, ASCII-minded code (the URL precheck, the phone-number pattern)
     // can read the original and see what it would see in the folded text.
     if (to !== String.fromCharCode(c).toLowerCase().charCodeAt(0)) k |= S_REPLACED;
+    if (to === 0x2e || to === 0x3a) k |= S_DOT_OR_COLON;
     SIMPLE_FOLD[c] = to;
   }
   SIMPLE_CLASS[c] = k;
@@ -739,9 +742,11 @@ class Analysis implements TextAnalysis {
       this.caps = m.letters === 0 ? 0 : m.upper / m.letters;
       this.script = m.script;
     }
-    if (folded === undefined && mayHoldUrl(text, true)) folded = text.toLowerCase();
+    // A URL needs a dot or "://" (the fast path knows whether the text has either).
+    const mayHoldLink = count < 0 || (scannedKinds & S_DOT_OR_COLON) !== 0;
+    if (folded === undefined && mayHoldLink && mayHoldUrl(text, true)) folded = text.toLowerCase();
     this.foldedText = folded;
-    const urls = folded === undefined ? NO_URLS : extractUrls(folded);
+    const urls = folded === undefined || !mayHoldLink ? NO_URLS : extractUrls(folded);
     if (urls.length > 0) {
       const skip: number[] = [];
       for (const u of urls) skip.push(u.start, u.end);
