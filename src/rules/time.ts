@@ -92,13 +92,22 @@ export interface LocalTime {
   readonly minutes: number;
 }
 
+const DAY = 86_400_000;
+
+/** Day of the week (0 = Monday) of a local time in milliseconds since the epoch. */
+function weekday(local: number): number {
+  // 1970-01-01 was a Thursday (index 3 with Monday = 0).
+  return (((Math.floor(local / DAY) + 3) % 7) + 7) % 7;
+}
+
+/** Minutes since midnight of a local time in milliseconds since the epoch. */
+function minuteOfDay(local: number): number {
+  return Math.floor((local - Math.floor(local / DAY) * DAY) / 60_000);
+}
+
 export function localTime(zone: string, time: number): LocalTime {
   const local = time + offsetAt(zone, time);
-  const dayNumber = Math.floor(local / 86_400_000);
-  const minutes = Math.floor((local - dayNumber * 86_400_000) / 60_000);
-  // 1970-01-01 was a Thursday (index 3 with Monday = 0).
-  const day = (((dayNumber + 3) % 7) + 7) % 7;
-  return { day, minutes };
+  return { day: weekday(local), minutes: minuteOfDay(local) };
 }
 
 export interface Window {
@@ -145,9 +154,8 @@ export function makeWindow(from: string, to: string, zone: string, days = ALL_DA
  */
 export function inWindow(w: Window, time: number): boolean {
   const local = time + offsetOn(w.clock, time);
-  const dayNumber = Math.floor(local / 86_400_000);
-  const minutes = Math.floor((local - dayNumber * 86_400_000) / 60_000);
-  const day = (((dayNumber + 3) % 7) + 7) % 7; // as in localTime
+  const minutes = minuteOfDay(local);
+  const day = weekday(local);
   if (w.from === w.to) return (w.days & (1 << day)) !== 0;
   if (w.from < w.to) return minutes >= w.from && minutes < w.to && (w.days & (1 << day)) !== 0;
   if (minutes >= w.from) return (w.days & (1 << day)) !== 0;
