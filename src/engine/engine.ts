@@ -33,7 +33,7 @@ import type { SubscriberRules } from '../rules/subscriber-types.js';
 import { assertTimeZone } from '../rules/time.js';
 import { MemoryVolumeStore, type VolumeStore } from '../rules/volume-store.js';
 import { NumberIndex } from './number-index.js';
-import { type Action, type Reason, type ScoreBand, type SpamClassifier, type Thresholds, type Verdict } from './types.js';
+import { actionSeverity, type Action, type Reason, type ScoreBand, type SpamClassifier, type Thresholds, type Verdict } from './types.js';
 
 export const DEFAULT_THRESHOLDS: Thresholds = { tag: 4, quarantine: 6, block: 12 };
 
@@ -96,25 +96,24 @@ const PROBABILITY_DETAILS = MILLIS.map((m) => `spam probability ${m}`);
  * p * 1000 cannot change the nearest thousandth; next to a tie, toFixed itself decides.
  */
 export function fixed3(p: number): string {
+  const i = thousandth(p);
+  return i >= 0 ? MILLIS[i]! : p.toFixed(3);
+}
+
+/** The index into MILLIS that `p.toFixed(3)` reads, or -1 where toFixed must decide (see fixed3). */
+function thousandth(p: number): number {
   const x = p * 1000;
-  if (p >= 0 && p <= 1 && Math.abs(x - Math.floor(x) - 0.5) > 1e-6) return MILLIS[Math.round(x)]!;
-  return p.toFixed(3);
+  return p >= 0 && p <= 1 && Math.abs(x - Math.floor(x) - 0.5) > 1e-6 ? Math.round(x) : -1;
 }
 
 /** `spam probability ${fixed3(p)}`, from a table where fixed3 would use one. */
 function probabilityDetail(p: number): string {
-  const x = p * 1000;
-  if (p >= 0 && p <= 1 && Math.abs(x - Math.floor(x) - 0.5) > 1e-6) return PROBABILITY_DETAILS[Math.round(x)]!;
-  return `spam probability ${p.toFixed(3)}`;
-}
-
-/** ACTION_SEVERITY by comparison, not a lookup by string key (called several times a check). */
-function severity(a: Action): number {
-  return a === 'deliver' ? 0 : a === 'tag' ? 1 : a === 'quarantine' ? 2 : 3;
+  const i = thousandth(p);
+  return i >= 0 ? PROBABILITY_DETAILS[i]! : `spam probability ${p.toFixed(3)}`;
 }
 
 function stronger(a: Action, b: Action): Action {
-  return severity(b) > severity(a) ? b : a;
+  return actionSeverity(b) > actionSeverity(a) ? b : a;
 }
 
 function short(value: string): string {
