@@ -160,6 +160,11 @@ export function planEnabled(plan: SubscriberPlan): boolean {
 
 const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
+/** Where the plan's quiet window ids start (the keyword hashes follow them). */
+function quietAt(plan: SubscriberPlan): number {
+  return P_ITEMS + plan[P_ALLOW_EXACT]! + plan[P_BLOCK_EXACT]! + 2 * (plan[P_ALLOW_PREFIXES]! + plan[P_BLOCK_PREFIXES]!);
+}
+
 /**
  * The sender as the plan compares it: its digits when it is an E.164 number, else -1 (then
  * only the lists themselves can tell).
@@ -189,7 +194,7 @@ export function planListMayMatch(plan: SubscriberPlan, block: boolean, sender: n
 export function planQuietWindow(plan: SubscriberPlan, time: number, compiled: CompiledSubscriber): Window | undefined {
   const count = plan[P_QUIET]!;
   if (count === 0) return undefined;
-  const at = P_ITEMS + plan[P_ALLOW_EXACT]! + plan[P_BLOCK_EXACT]! + 2 * (plan[P_ALLOW_PREFIXES]! + plan[P_BLOCK_PREFIXES]!);
+  const at = quietAt(plan);
   for (let i = 0; i < count; i++) {
     const id = plan[at + i]!;
     const w = id >= 0 ? SHARED_WINDOWS[id]! : compiled.quiet[i]!;
@@ -205,7 +210,7 @@ export function planQuietWindow(plan: SubscriberPlan, time: number, compiled: Co
 export function planKeyword(plan: SubscriberPlan, words: WordSource, compiled: CompiledSubscriber): CompiledSubscriber['keywords'][number] | undefined {
   const count = plan[P_KEYWORDS]!;
   if (count === 0) return undefined;
-  const at = P_ITEMS + plan[P_ALLOW_EXACT]! + plan[P_BLOCK_EXACT]! + 2 * (plan[P_ALLOW_PREFIXES]! + plan[P_BLOCK_PREFIXES]!) + plan[P_QUIET]!;
+  const at = quietAt(plan) + plan[P_QUIET]!;
   const hashes = words.wordHashes;
   const n = words.wordCount;
   for (let k = 0; k < count; k++) {

@@ -590,7 +590,7 @@ let scannedCaps = 0;
  * Find the token spans of a simple text (as `tokenSpans` would on its folded form, without
  * URLs skipped). Returns the token count, or -1 when the text is not simple. Letters and
  * capitals are counted on the way (the classifier reads the share of capitals of every
- * message); digits are counted only when someone asks (`countSimple`).
+ * message); digits are counted only when someone asks (`countDigits`).
  */
 function scanSimple(text: string): number {
   const n = text.length;
@@ -660,18 +660,11 @@ function scanSimple(text: string): number {
   return count;
 }
 
-/** Letters, capitals and ASCII digits of a simple text (as `measure` counts them). */
-function countSimple(text: string): { letters: number; upper: number; digits: number } {
-  let letters = 0;
-  let upper = 0;
+/** ASCII digits of a simple text (as `measure` counts them). */
+function countDigits(text: string): number {
   let digits = 0;
-  for (let i = 0; i < text.length; i++) {
-    const k = SIMPLE_CLASS[text.charCodeAt(i)]!;
-    letters += k & S_LETTER;
-    upper += (k & S_UPPER) >> 1;
-    digits += (k & S_ORIGINAL_DIGIT) >> 2;
-  }
-  return { letters, upper, digits };
+  for (let i = 0; i < text.length; i++) digits += (SIMPLE_CLASS[text.charCodeAt(i)]! & S_ORIGINAL_DIGIT) >> 2;
+  return digits;
 }
 
 /** Fold and tokenize a keyword or phrase exactly as message text is, so both sides agree. */
@@ -701,8 +694,8 @@ class Analysis implements TextAnalysis {
   private readonly spans: number[];
   private readonly fixed: readonly string[];
   private wordList: string[] | undefined;
-  /** Capitals over letters, and ASCII digits of the original (-1 until first read on the fast path). */
-  private caps: number;
+  readonly capsRatio: number;
+  /** ASCII digits of the original (-1 until first asked on the fast path). */
   private digits: number;
   /** The original holds an ASCII digit (for ASCII it is exact; otherwise it is `digits > 0`). */
   private readonly anyDigit: boolean;
@@ -722,7 +715,7 @@ class Analysis implements TextAnalysis {
       const kinds = scannedKinds;
       if ((kinds & S_REPLACED) !== 0) folded = foldText(text).text;
       else folded = (kinds & S_UPPER) === 0 ? text : undefined;
-      this.caps = scannedCaps;
+      this.capsRatio = scannedCaps;
       this.digits = (kinds & S_ORIGINAL_DIGIT) === 0 ? 0 : -1;
       this.anyDigit = (kinds & S_ORIGINAL_DIGIT) !== 0;
       this.noDigits = (kinds & S_DIGIT) === 0;
@@ -739,7 +732,7 @@ class Analysis implements TextAnalysis {
       this.anyDigit = m.digits > 0;
       this.noDigits = false; // folding can make digits (fullwidth, circled, fractions)
       this.length = m.codePoints;
-      this.caps = m.letters === 0 ? 0 : m.upper / m.letters;
+      this.capsRatio = m.letters === 0 ? 0 : m.upper / m.letters;
       this.script = m.script;
     }
     // A URL needs a dot or "://" (the fast path knows whether the text has either).
@@ -767,20 +760,9 @@ class Analysis implements TextAnalysis {
     return (this.foldedText ??= this.original.toLowerCase());
   }
 
-  get capsRatio(): number {
-    if (this.caps < 0) this.countOriginal();
-    return this.caps;
-  }
-
   /** Only the fast path defers counting digits (the other path measures while it folds). */
-  private countOriginal(): void {
-    const c = countSimple(this.original);
-    this.caps = c.letters === 0 ? 0 : c.upper / c.letters;
-    this.digits = c.digits;
-  }
-
   private digitCount(): number {
-    if (this.digits < 0) this.countOriginal();
+    if (this.digits < 0) this.digits = countDigits(this.original);
     return this.digits;
   }
 
