@@ -134,9 +134,11 @@ export class ScanSummary {
     ];
     if (this.labelled > 0) {
       const c = this.confusion;
+      // A share of no messages is null in JSON; a person reads "n/a".
+      const percent = (v: unknown): string => (v === null || v === undefined ? 'n/a' : `${String(v)}%`);
       lines.push(
-        `  labelled: spam caught ${s['spamCaughtPercent']}% (${c.spamCaught}/${c.spamCaught + c.spamMissed}), ` +
-          `ham held ${s['hamBlockedPercent']}% (${c.hamFlagged}/${c.hamFlagged + c.hamPassed})  [caught = quarantine or block]`,
+        `  labelled: spam caught ${percent(s['spamCaughtPercent'])} (${c.spamCaught}/${c.spamCaught + c.spamMissed}), ` +
+          `ham held ${percent(s['hamBlockedPercent'])} (${c.hamFlagged}/${c.hamFlagged + c.hamPassed})  [caught = quarantine or block]`,
       );
     }
     return lines.join('\n');
