@@ -8,7 +8,8 @@
  *   npm run build && npx tsx bench/mail.ts --gb 1          # memory on a 1 GB mbox
  *   options: --workers N, --model PATH (Bayes model), --rules PATH, --keep (leave the mbox),
  *            --dist DIR (the compiled tree to run, default dist/; e.g. one built with
- *            `npx tsc -p tsconfig.json --outDir tmp/mb` so a shared dist/ is left alone)
+ *            `npx tsc -p tsconfig.json --outDir tmp/mb` so a shared dist/ is left alone),
+ *            --v8-defaults (skip the batch JIT tuning that `spamgate scan` applies, src/mail/jit.ts)
  *
  * The worker threads run compiled JS, so build first.
  */
@@ -32,9 +33,11 @@ if (!existsSync(join(distDir, 'src', 'mail', 'worker.js'))) {
 type ScanMod = typeof import('../src/mail/scan.js');
 type CorpusMod = typeof import('../src/mail/corpus.js');
 type ReadersMod = typeof import('../src/mail/readers.js');
+type JitMod = typeof import('../src/mail/jit.js');
 const { scanArchives } = (await import(dist('mail/scan.js'))) as ScanMod;
 const { loadSpamAssassin, writeMbox } = (await import(dist('mail/corpus.js'))) as CorpusMod;
 const { readArchive, isReadFailure } = (await import(dist('mail/readers.js'))) as ReadersMod;
+const { tuneJitForBatch } = (await import(dist('mail/jit.js'))) as JitMod;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,6 +65,8 @@ if (!scanOnly) {
     process.exit(child.status ?? 1);
 }
 const mbox = scanOnly;
+// As `spamgate scan` does before its workers start.
+if (!process.argv.includes('--v8-defaults')) tuneJitForBatch();
 
 let peakRss = 0;
 const sampler = setInterval(() => {

@@ -2,6 +2,7 @@
  * Labelled messages for `train` and `rules stats`: TSV/JSONL records with a label, then mail
  * archives given as spam or ham. A bad line or message is reported and skipped.
  */
+import { tuneJitForBatch } from '../mail/jit.js';
 import { labelledArchiveInputs } from '../mail/scan.js';
 import type { Label } from '../message/records.js';
 import { readRecords } from '../message/records.js';
@@ -29,6 +30,7 @@ export async function* labelledInputs(sources: LabelledSources, report: (message
     }
   }
   if ((sources.spam?.length ?? 0) + (sources.ham?.length ?? 0) > 0) {
+    tuneJitForBatch();
     yield* labelledArchiveInputs({ spam: sources.spam ?? [], ham: sources.ham ?? [] }, { onError: (id, e) => report(`${id}: ${e}`) });
   }
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { tuneJitForBatch } from '../../mail/jit.js';
 import { isMailArchive, scanArchives } from '../../mail/scan.js';
 import { MessageError } from '../../message/normalise.js';
 import { readRecords } from '../../message/records.js';
@@ -34,6 +35,7 @@ async function scanMail(paths: string[], flags: ScanFlags): Promise<number> {
   if (flags.label !== undefined && flags.label !== 'spam' && flags.label !== 'ham') throw new CliError(`--label must be spam or ham, got '${flags.label}'`);
   const label = flags.label as 'spam' | 'ham' | undefined;
   let errors = 0;
+  tuneJitForBatch();
   const result = await scanArchives(label ? paths.map((path) => ({ path, label })) : paths, {
     engine: flags,
     format: flags.format,
