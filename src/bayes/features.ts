@@ -343,7 +343,7 @@ function collect(message: Message, analysis: TextAnalysis, options: FeatureOptio
     if (analysis.script !== 'latin') emit(sink, SCRIPT_TOKENS[analysis.script]);
     emit(sink, fromToken(message.from.kind));
   }
-  if (message.email) collectEmailFeatures(message.email, options.email ?? DEFAULT_EMAIL_FEATURES, add);
+  if (message.email) collectEmailFeatures(message.email, options.email ?? DEFAULT_EMAIL_FEATURES, add, analysis.urls);
 }
 
 function emit(sink: FeatureSink, c: Constant): void {

@@ -67,6 +67,17 @@ describe('email header tokens', () => {
     );
   });
 
+  it('tokenises the sender, link paths and the whole mailer as SpamBayes does', async () => {
+    const t = await tokensOf(MAIL);
+    expect(t).toEqual(
+      expect.arrayContaining(['from:local:deals', 'from:reg:example.co.uk', 'from:name:shop', 'mailer:full:mass mailer 2.0', 'proto:http']),
+    );
+    const plain = await tokensOf('From: a@b.example\nSubject: hi\nContent-Type: text/html\n\n<a href="https://www.offers.example.net/cgi-bin/remove.pl?id=7">x</a>');
+    expect(plain).toEqual(expect.arrayContaining(['from:name:none', 'proto:https', 'urlp:cgi', 'urlp:bin', 'urlp:remove', 'urlp:pl', 'urlp:id']));
+    // Host names are the links group's (href:), not path pieces.
+    expect(plain.filter((x) => x.startsWith('urlp:') && /offers|www|example/.test(x))).toEqual([]);
+  });
+
   it('leaves out what the receiving side adds, and the "by" host of each relay', async () => {
     const t = await tokensOf(MAIL);
     expect(t.filter((x) => /keywords|spam|delivered|return-path/.test(x))).toEqual([]);
