@@ -304,7 +304,9 @@ export function variants(): Array<{ name: string; features: FeatureOptions; para
   for (const strength of [2, 0.45, 0.3, 0.2]) {
     if (strength !== EMAIL_PARAMETERS.strength) out.push({ name: `prior strength ${strength}`, features: base, parameters: { ...EMAIL_PARAMETERS, strength } });
   }
-  for (const maxClues of [50, 100, 300]) out.push({ name: `maxClues ${maxClues}`, features: base, parameters: { ...EMAIL_PARAMETERS, maxClues } });
+  for (const maxClues of [50, 100, 150, 300]) {
+    if (maxClues !== EMAIL_PARAMETERS.maxClues) out.push({ name: `maxClues ${maxClues}`, features: base, parameters: { ...EMAIL_PARAMETERS, maxClues } });
+  }
   out.push({ name: 'bigrams', features: { ...base, bigrams: true }, parameters: EMAIL_PARAMETERS });
   return out;
 }
