@@ -112,7 +112,7 @@ describe('SMS features are not changed by the email ones', () => {
     const input: MessageInput = { from: '+447700900123', to: '+447700900456', text: 'U r a winner! Call 09061701461 now' };
     const m = engine.normalise(input);
     const t = featureStrings(m, analyseText(m.text));
-    expect(t.filter((x) => /^(rcvd|mid|charset|cte|href|hrefs|to|date|fromdom|subj|mailer|ctype|body|attach):/.test(x))).toEqual([]);
+    expect(t.filter((x) => /^(rcvd|mid|charset|cte|href|hrefs|to|date|fromdom|subj|mailer|ctype|body|attach|urlp|proto|from:local|from:reg|from:name):/.test(x))).toEqual([]);
     expect(t).toContain('u');
     expect(t).toContain('r');
   });
