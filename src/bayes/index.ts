@@ -13,7 +13,8 @@ import { analyseText } from '../text/analysis.js';
 import { EMAIL_BAYES_BANDS } from './email-bands.js';
 import { BayesClassifier } from './classifier.js';
 import { extractFeatures } from './features.js';
-import type { Label } from './model.js';
+import { BayesModel, type Label, type ModelParameters } from './model.js';
+import { TokenTable, type SharedTokenSlots } from './token-table.js';
 
 export { BayesClassifier } from './classifier.js';
 export { BayesModel, DEFAULT_PARAMETERS, chi2Q, type Label, type ModelParameters } from './model.js';
@@ -47,9 +48,34 @@ export function loadClassifier(path: string = defaultDatabasePath()): BayesClass
   return model ? new BayesClassifier(model) : undefined;
 }
 
+/** A loaded model in shared memory: what a mail scan's workers score with (read-only). */
+export interface SharedModel {
+  readonly parameters: ModelParameters;
+  readonly spamMessages: number;
+  readonly hamMessages: number;
+  readonly slots: SharedTokenSlots;
+}
+
+/** Read a model database once into shared memory (see loadClassifier); undefined if untrained. */
+export function shareModel(path: string = defaultDatabasePath()): SharedModel | undefined {
+  const model = loadModel(path);
+  if (!model) return undefined;
+  return { parameters: model.parameters, spamMessages: model.spamMessages, hamMessages: model.hamMessages, slots: model.table.share() };
+}
+
+/** A classifier over a shared model (`shareModel`, possibly from another thread). */
+export function sharedClassifier(shared: SharedModel): BayesClassifier {
+  const model = new BayesModel(shared.parameters, TokenTable.overShared(shared.slots));
+  model.spamMessages = shared.spamMessages;
+  model.hamMessages = shared.hamMessages;
+  return new BayesClassifier(model);
+}
+
 /** How the CLI (and mail workers) load the model; registered in cli/main.ts. Email gets its own bands. */
 export const classifierSource: ClassifierSource = {
   load: (path) => loadClassifier(path),
+  share: (path) => shareModel(path),
+  fromShared: (shared) => sharedClassifier(shared as SharedModel),
   bands: BAYES_BANDS,
   emailBands: EMAIL_BAYES_BANDS,
 };

@@ -17,6 +17,14 @@ export const tokenHash: (token: string) => number = wordHash;
 /** Per slot: the key (0 = empty), the spam count, the ham count, side by side in one array. */
 const STRIDE = 3;
 const MAX_COUNT = 0x7fffffff;
+const SHARED_READ_ONLY = 'this token table is shared read-only: train the model in the thread that owns it';
+
+/** A table's slots in shared memory: what another thread needs to read the same counts. */
+export interface SharedTokenSlots {
+  /** Over a SharedArrayBuffer. */
+  readonly data: Int32Array;
+  readonly used: number;
+}
 
 export class TokenTable {
   // Interleaved so a lookup touches one cache line, not one per array: a model is megabytes,
@@ -29,6 +37,8 @@ export class TokenTable {
    * model's clue cache) compares it to know when to drop that.
    */
   changes = 0;
+  /** Over another thread's shared slots (`overShared`): counts are read, never changed. */
+  private readOnly = false;
 
   /** Starts small and doubles: a table sized for its tokens stays in cache (a loaded model is sized to its count). */
   constructor(capacity = 1 << 12) {
@@ -36,6 +46,26 @@ export class TokenTable {
     while (size < capacity * 2) size <<= 1;
     this.data = new Int32Array(size * STRIDE);
     this.mask = size - 1;
+  }
+
+  /**
+   * A copy of the slots in shared memory, for threads that only read them (a mail scan's
+   * workers score with one model instead of each reading the database).
+   */
+  share(): SharedTokenSlots {
+    const data = new Int32Array(new SharedArrayBuffer(this.data.byteLength));
+    data.set(this.data);
+    return { data, used: this.used };
+  }
+
+  /** A read-only table over shared slots (from `share`, possibly in another thread). */
+  static overShared(shared: SharedTokenSlots): TokenTable {
+    const table = new TokenTable(0);
+    table.data = shared.data;
+    table.mask = shared.data.length / STRIDE - 1;
+    table.used = shared.used;
+    table.readOnly = true;
+    return table;
   }
 
   /** Distinct tokens with a non-zero count (or that had one). */
@@ -86,6 +116,7 @@ export class TokenTable {
 
   /** Add (or with negative deltas remove) counts; counts never go below zero. */
   add(hash: number, spamDelta: number, hamDelta: number): void {
+    if (this.readOnly) throw new Error(SHARED_READ_ONLY);
     this.changes++;
     if ((this.used + 1) * 2 > this.slots) this.grow();
     const o = this.slot(hash);
@@ -101,6 +132,7 @@ export class TokenTable {
 
   /** Set counts outright (loading a stored model). */
   set(hash: number, spam: number, ham: number): void {
+    if (this.readOnly) throw new Error(SHARED_READ_ONLY);
     this.changes++;
     if ((this.used + 1) * 2 > this.slots) this.grow();
     const o = this.slot(hash);

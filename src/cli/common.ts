@@ -49,6 +49,13 @@ export function addEngineFlags(cmd: Command): Command {
 
 export interface ClassifierSource {
   load(path: string | undefined): SpamClassifier | undefined;
+  /**
+   * The model at `path` read once into memory other threads can read (a mail scan's workers);
+   * undefined when there is none. Opaque outside the classifier's room.
+   */
+  share?(path: string | undefined): unknown;
+  /** A classifier over what `share` returned, in any thread. */
+  fromShared?(shared: unknown): SpamClassifier;
   bands?: readonly ScoreBand[];
   /** Bands for messages of channel `email`; default `bands`. */
   emailBands?: readonly ScoreBand[];
@@ -61,7 +68,8 @@ export function registerClassifierSource(source: ClassifierSource): void {
   classifierSource = source;
 }
 
-export function buildEngine(flags: EngineFlags): Engine {
+/** `sharedModel`: what ClassifierSource.share returned, scored with instead of loading `flags.model`. */
+export function buildEngine(flags: EngineFlags, sharedModel?: unknown): Engine {
   const region = assertRegion(flags.region ?? 'GB');
   const tz = assertTimeZone(flags.tz ?? 'UTC');
   const normaliser = new AddressNormaliser(region);
@@ -78,7 +86,7 @@ export function buildEngine(flags: EngineFlags): Engine {
   }
   let classifier: SpamClassifier | undefined;
   if (flags.bayes !== false && classifierSource) {
-    classifier = classifierSource.load(flags.model);
+    classifier = sharedModel !== undefined && classifierSource.fromShared ? classifierSource.fromShared(sharedModel) : classifierSource.load(flags.model);
     if (flags.model && !classifier) throw new CliError(`model ${flags.model} holds no trained model; run spamgate train --model ${flags.model} FILE first`);
   } else if (flags.model && flags.bayes !== false) {
     throw new CliError('this build has no Bayesian classifier');

@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ArchiveItem } from './readers.js';
 import { isReadFailure } from './readers.js';
-import type { WorkBatch, WorkerInit, WorkerReply, WorkItem, WorkResult } from './protocol.js';
+import type { WorkBatch, WorkerInit, WorkerReply, WorkerSetup, WorkItem, WorkResult } from './protocol.js';
 
 export interface PoolOptions {
   /** Default: the number of cores. */
@@ -30,6 +30,12 @@ export interface PoolOptions {
   /** A batch taking longer than this means a stuck worker (default 60 s + 2 s a message). */
   readonly hardTimeoutMs?: number;
   readonly init: WorkerInit;
+  /**
+   * Work done once on this thread for every worker (reading the model into shared memory),
+   * called while the workers start, so it costs no wall time; its result goes to each worker
+   * (and any replacement) before the first batch.
+   */
+  readonly setup?: () => WorkerSetup;
   /** The compiled worker script; default: worker.js beside this file. */
   readonly workerUrl?: URL;
 }
@@ -110,13 +116,15 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
   const deferredSeqs = new Set<number>();
 
   const workers: PoolWorker[] = [];
+  let setup: WorkerSetup | undefined;
   const spawn = (full: boolean): PoolWorker => {
     // An 8 MB young generation is as fast as bigger ones on the corpus (8, 16 and 48 measured
     // alike), and a 128 MB old generation still parses a message at the 25 MB limit: together
     // they keep two workers inside the 300 MB budget (unbounded heaps grew the 1 GB scan to
     // ~390 MB RSS; 16 MB young ones to ~300 MB once workers got faster).
-    const workerData: WorkerInit = { ...options.init, fullParser: full };
+    const workerData: WorkerInit = { ...options.init, fullParser: full, awaitsSetup: options.setup !== undefined };
     const worker = new Worker(workerUrl, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 } });
+    if (setup !== undefined) worker.postMessage(setup); // a replacement: the first workers get it below
     const pw: PoolWorker = { worker, full, ready: Promise.resolve(), outstanding: new Map(), dead: false, suspect: false };
     pw.ready = new Promise<void>((resolve, reject) => {
       const onReply = (msg: WorkerReply): void => {
@@ -246,6 +254,10 @@ export async function* runPool<T>(inputs: AsyncIterable<PoolInput<T>>, options: 
   let sourceDone = false;
 
   try {
+    if (options.setup) {
+      setup = options.setup();
+      for (const pw of workers) pw.worker.postMessage(setup);
+    }
     await Promise.all(workers.map((w) => w.ready));
     for (;;) {
       dirty = false;

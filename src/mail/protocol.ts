@@ -19,6 +19,15 @@ export interface WorkerInit {
    * messages back (`deferred`), so only one pays for loading mailparser.
    */
   readonly fullParser?: boolean;
+  /** A WorkerSetup message comes first, before any batch: wait for it before starting. */
+  readonly awaitsSetup?: boolean;
+}
+
+/** What the scanning thread prepares once for every worker, sent before any batch. */
+export interface WorkerSetup {
+  readonly type: 'setup';
+  /** The classifier's model in shared memory (ClassifierSource.share); workers load their own when absent. */
+  readonly sharedModel?: unknown;
 }
 
 export interface WorkItem {

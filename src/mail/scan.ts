@@ -13,6 +13,7 @@ import type { Action } from '../engine/types.js';
 import type { Label } from '../message/records.js';
 import type { MessageInput } from '../message/types.js';
 import type { ParseOptions } from './parse.js';
+import { modelSharer } from './engine-setup.js';
 import { PoolError, runPool, type PoolInput } from './pool.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, readArchive, type MessageSource, isReadFailure } from './readers.js';
 export { isMailArchive } from './readers.js';
@@ -273,8 +274,10 @@ export async function scanArchives(paths: readonly ArchiveSpec[], options: ScanA
   };
 
   try {
+    const shareModel = await modelSharer(engine);
     const results = runPool(feed(paths, keepRaw, skip, maxMessageBytes), {
       init: { mode: 'score', engine, parse: options.parse ?? {} },
+      ...(shareModel ? { setup: () => ({ type: 'setup' as const, sharedModel: shareModel() }) } : {}),
       ...(workerCount !== undefined ? { workers: workerCount } : {}),
     });
     for await (const { result, meta, bytes: n } of results) {

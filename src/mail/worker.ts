@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Engine } from '../engine/engine.js';
 import { parseEmail, parseEmailDirect, MailParseError } from './parse.js';
 import { setupEngine } from './engine-setup.js';
-import type { WorkBatch, WorkerInit, WorkerReply, WorkResult } from './protocol.js';
+import type { WorkBatch, WorkerInit, WorkerReply, WorkerSetup, WorkResult } from './protocol.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -19,7 +19,9 @@ function post(reply: WorkerReply): void {
 
 let engine: Engine | null = null;
 try {
-  if (init.mode === 'score') engine = await setupEngine(init.engine);
+  // The setup (the shared model) is the only message before 'ready': batches come after it.
+  const setup = init.awaitsSetup ? await new Promise<WorkerSetup>((resolve) => port.once('message', resolve)) : undefined;
+  if (init.mode === 'score') engine = await setupEngine(init.engine, setup?.sharedModel);
   post({ type: 'ready' });
 } catch (err) {
   post({ type: 'fatal', error: err instanceof Error ? err.message : String(err) });

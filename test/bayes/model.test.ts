@@ -152,3 +152,25 @@ describe('evaluation arithmetic', () => {
     expect(rocAuc([0.5, 0.5], ['ham', 'spam'])).toBe(0.5);
   });
 });
+
+describe('a token table shared with other threads', () => {
+  it('reads the same counts over shared memory and refuses to change them', () => {
+    const table = new TokenTable();
+    for (let h = 1; h <= 5000; h++) table.add(h * 7919, h % 3, h % 5);
+    const shared = table.share();
+    expect(shared.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const reader = TokenTable.overShared(shared);
+    expect(reader.size).toBe(table.size);
+    const a = new Uint32Array(2);
+    const b = new Uint32Array(2);
+    for (let h = 1; h <= 5001; h++) {
+      expect(reader.counts(h * 7919, b)).toBe(table.counts(h * 7919, a));
+      expect([...b]).toEqual([...a]);
+    }
+    expect(() => reader.add(12345, 1, 0)).toThrow(/shared read-only/);
+    expect(() => reader.set(12345, 1, 0)).toThrow(/shared read-only/);
+    // A copy: training the owner's table later does not reach the shared one.
+    table.add(7919, 100, 0);
+    expect(reader.spamCount(7919)).toBe(1);
+  });
+});

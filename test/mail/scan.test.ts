@@ -179,6 +179,47 @@ describe('labelledArchiveInputs', () => {
   });
 });
 
+describe('scanning with a Bayes model', () => {
+  it('scores in the workers with the model the scanning thread shared, as the classifier scores in-process', async () => {
+    type BayesModule = typeof import('../../src/bayes/index.js');
+    type NormaliseModule = typeof import('../../src/message/normalise.js');
+    type AnalysisModule = typeof import('../../src/text/analysis.js');
+    type AddressModule = typeof import('../../src/message/address.js');
+    const bayes = (await import(resolve(__dirname, '../../dist/src/bayes/index.js'))) as BayesModule;
+    const { normaliseMessage } = (await import(resolve(__dirname, '../../dist/src/message/normalise.js'))) as NormaliseModule;
+    const { analyseText } = (await import(resolve(__dirname, '../../dist/src/text/analysis.js'))) as AnalysisModule;
+    const { AddressNormaliser } = (await import(resolve(__dirname, '../../dist/src/message/address.js'))) as AddressModule;
+    // Two small mboxes of distinct messages (the fixtures repeat one message across formats).
+    const mail = (from: string, subject: string, body: string): string =>
+      `From ${from} Mon Nov 23 10:00:00 2026\nFrom: ${from}\nTo: you@example.org\nSubject: ${subject}\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\n${body}\n\n`;
+    const spamBox = join(tmp, 'train-spam.mbox');
+    const hamBox = join(tmp, 'train-ham.mbox');
+    writeFileSync(spamBox, mail('win@prizes.example', 'Claim your cash prize', 'You won a cash prize, claim now, free entry, click the link') + mail('deals@pills.example', 'Cheap meds online', 'Cheap meds, no prescription, order now, free delivery'));
+    writeFileSync(hamBox, mail('anna@work.example', 'Minutes of the meeting', 'Attached are the minutes of the budget meeting on Tuesday') + mail('bob@home.example', 'Dinner on Friday', 'Shall we have dinner on Friday at the usual place?'));
+    const sources = { spam: [spamBox], ham: [hamBox] };
+    const inputs: Array<{ label: 'spam' | 'ham'; input: import('../../src/message/types.js').MessageInput }> = [];
+    for await (const item of scan.labelledArchiveInputs(sources, { workers: 1 })) inputs.push(item);
+    const db = join(tmp, 'shared-model.db');
+    const store = bayes.TokenStore.open(db);
+    const trainer = new bayes.Trainer(store);
+    for (const { label, input } of inputs) trainer.learn(label, input);
+    store.save();
+    store.close();
+
+    const { out, lines } = sink();
+    await scan.scanArchives([spamBox, hamBox], { engine: { rules: [rulesDir], model: db }, workers: 2, out, progress: false });
+    const rows = lines();
+    const classifier = bayes.loadClassifier(db)!;
+    const normaliser = new AddressNormaliser();
+    const expected = inputs.map(({ input }) => {
+      const message = normaliseMessage(input, normaliser);
+      return Number(classifier.spamProbability(message, analyseText(message.text)).toFixed(4));
+    });
+    expect(rows.map((r) => r['spamProbability'])).toEqual(expected);
+    expect(new Set(expected).size).toBeGreaterThan(1); // the model tells the messages apart
+  });
+});
+
 describe('scan set-up problems', () => {
   it('reports rules that do not load as a plain CLI error, not a crash', async () => {
     const bad = join(tmp, 'bad-rules');
