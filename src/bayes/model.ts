@@ -39,10 +39,27 @@ export function chi2Q(x2: number, dof: number): number {
   return Math.min(sum, 1);
 }
 
-/** Fisher's combining of `clues` clues from Σ ln (1 − f) and Σ ln f: spam minus ham evidence, mapped to [0, 1]. */
+/**
+ * Fisher's combining of `clues` clues from Σ ln (1 − f) and Σ ln f: spam minus ham evidence,
+ * mapped to [0, 1]. The two chi2Q sums share their degrees of freedom, so one loop runs both:
+ * two independent chains of multiplies the CPU overlaps (each the very operations of chi2Q,
+ * so the result is bit for bit the same).
+ */
 function fisher(lnSpam: number, lnHam: number, clues: number): number {
-  const spamEvidence = 1 - chi2Q(-2 * lnSpam, 2 * clues);
-  const hamEvidence = 1 - chi2Q(-2 * lnHam, 2 * clues);
+  const mSpam = (-2 * lnSpam) / 2;
+  const mHam = (-2 * lnHam) / 2;
+  let termSpam = Math.exp(-mSpam);
+  let termHam = Math.exp(-mHam);
+  let sumSpam = termSpam;
+  let sumHam = termHam;
+  for (let i = 1; i < clues; i++) {
+    termSpam *= mSpam / i;
+    sumSpam += termSpam;
+    termHam *= mHam / i;
+    sumHam += termHam;
+  }
+  const spamEvidence = 1 - Math.min(sumSpam, 1);
+  const hamEvidence = 1 - Math.min(sumHam, 1);
   return (spamEvidence - hamEvidence + 1) / 2;
 }
 
