@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { pino, type DestinationStream, type Logger } from 'pino';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { watchRules, type ReloadLogger, type RuleWatcher } from '../engine/reload.js';
 import type { SpamClassifier, ScoreBand } from '../engine/types.js';
@@ -165,11 +164,3 @@ export function watchOperatorRules(engine: Engine, rules: readonly string[] | un
   });
 }
 
-export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-/** A long-running command's pino logger at the --log-level given; an unknown level is a clear error. */
-export function commandLogger(level: string, service: string, destination?: DestinationStream): Logger {
-  if (!LOG_LEVELS.includes(level)) throw new CliError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
-  const options = { level, base: { service } };
-  return destination ? pino(options, destination) : pino(options);
-}

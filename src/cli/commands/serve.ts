@@ -10,7 +10,8 @@ import { TokenConfigError, loadTokens, type AccessTokens } from '../../server/au
 import { createHttpApi, DEFAULT_LIMITS } from '../../server/http.js';
 import { createSubscriberService } from '../../service/index.js';
 import type { SubscriberService } from '../../service/types.js';
-import { addEngineFlags, buildEngine, CliError, commandLogger, runCommand, stopOnSignal, watchOperatorRules, type EngineFlags } from '../common.js';
+import { addEngineFlags, buildEngine, CliError, runCommand, stopOnSignal, watchOperatorRules, type EngineFlags } from '../common.js';
+import { commandLogger } from '../logging.js';
 
 interface ServeFlags extends EngineFlags {
   port: string;

@@ -10,7 +10,8 @@ import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from '../../server/metrics.j
 import { createSubscriberService } from '../../service/index.js';
 import { ConfigReadError, loadProxyConfig, ProxyConfigError } from '../../smpp/config.js';
 import { SmppProxy } from '../../smpp/proxy.js';
-import { addEngineFlags, buildEngine, CliError, commandLogger, LOG_LEVELS, runCommand, stopOnSignal, watchOperatorRules, type EngineFlags } from '../common.js';
+import { addEngineFlags, buildEngine, CliError, runCommand, stopOnSignal, watchOperatorRules, type EngineFlags } from '../common.js';
+import { commandLogger, LOG_LEVELS } from '../logging.js';
 
 interface ProxyFlags extends EngineFlags {
   config: string;
