@@ -4,12 +4,22 @@
  * so rooms evolve their schemas independently and a database from an older version upgrades
  * itself on open. A database written by a newer spamgate is refused with a clear message.
  */
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-export type Db = Database.Database;
+export type Db = BetterSqlite3.Database;
+
+let sqlite: typeof BetterSqlite3 | undefined;
+/**
+ * The native addon, loaded on the first open: what never opens a database (a mail scan's
+ * workers scoring with the shared model, most CLI commands) does not pay for loading it.
+ */
+function loadSqlite(): typeof BetterSqlite3 {
+  return (sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3);
+}
 
 export interface Migration {
   /** 1, 2, 3…: applied in order, each in its own transaction. */
@@ -43,7 +53,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (path !== ':memory:' && create) mkdirSync(dirname(path), { recursive: true });
   let db: Db;
   try {
-    db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: !create });
+    const Sqlite = loadSqlite();
+    db = new Sqlite(path, { readonly: options.readonly ?? false, fileMustExist: !create });
   } catch (err) {
     throw new StoreError(`cannot open database ${path}: ${(err as Error).message}`);
   }
