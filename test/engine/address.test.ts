@@ -31,3 +31,16 @@ describe('addresses in canonical form', () => {
     expect(() => assertRegion('XX')).toThrow(/unknown region 'XX'/);
   });
 });
+
+describe('regions read from libphonenumber metadata without loading the library', () => {
+  it('accepts exactly the regions libphonenumber supports, each with its calling code', async () => {
+    const lib = await import('libphonenumber-js');
+    const countries = lib.getCountries();
+    expect(countries.length).toBeGreaterThan(200);
+    for (const region of countries) {
+      expect(assertRegion(region.toLowerCase())).toBe(region);
+      expect(new AddressNormaliser(region).internationalPrefix('0123')).toBe(`+${lib.getCountryCallingCode(region)}123`);
+    }
+    for (const notOne of ['XX', 'UK', 'EU', 'ZZ', 'constructor', '__proto__']) expect(() => assertRegion(notOne)).toThrow(/unknown region/);
+  });
+});
