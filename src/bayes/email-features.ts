@@ -12,6 +12,7 @@
  */
 import type { EmailFields } from '../message/types.js';
 import type { ModelParameters } from './model.js';
+import { phraseWords } from '../text/analysis.js';
 
 export interface EmailFeatureOptions {
   /** Host domains and IP prefixes of the Received relays (sender side only). */
@@ -57,6 +58,22 @@ export interface EmailFeatureOptions {
    * (measured, not adopted: no gain over lower-cased words).
    */
   readonly subjectCase: boolean;
+  /**
+   * Words of the part the body did not come from (`EmailFields.unscored.otherText`: the HTML
+   * of a multipart/alternative when the text part is scored, or the reverse), as SpamBayes
+   * reads both parts: 'words' as body words (a word in both parts counts once), 'prefixed' as
+   * tokens of their own, 'fromText' / 'fromHtml' only when the body came from that part.
+   * Measured, not adopted: no variant moved ham held (docs/mail.md).
+   */
+  readonly otherPart: 'off' | 'words' | 'prefixed' | 'fromText' | 'fromHtml';
+  /**
+   * Tokens of the HTML's make-up (`EmailFields.unscored.htmlStructure`): tag names ('tags'),
+   * plus tag.attribute names ('attrs'), plus facts ('all': comments, hidden or white text, big
+   * fonts, image count, text beside images); the facts alone ('facts'); one token for which of
+   * a few telling tags are present ('shape'), with the facts ('facts+shape'). Measured, not
+   * adopted: tags and attributes held more ham, the others moved no ham (docs/mail.md).
+   */
+  readonly htmlStructure: 'off' | 'tags' | 'attrs' | 'all' | 'facts' | 'shape' | 'facts+shape';
   /** Body words shorter than this are left out (single letters of mangled text are noise in mail). */
   readonly minWordLength: number;
   /**
@@ -81,6 +98,8 @@ export const DEFAULT_EMAIL_FEATURES: EmailFeatureOptions = {
   urlPartsText: false,
   mailerFull: true,
   subjectCase: false,
+  otherPart: 'off',
+  htmlStructure: 'off',
   minWordLength: 3,
   body: 'words',
 };
@@ -311,6 +330,28 @@ function urlPartTokens(url: string, add: (token: string) => void): void {
   for (const piece of u.slice(rest).split(URL_PIECES)) if (piece.length >= 2 && piece.length <= 20) add('urlp:' + piece);
 }
 
+const SHAPE_TAGS = ['ht:table', 'ht:img', 'ht:font', 'ht:style', 'ht:form', 'ht:script', 'hf:comment'];
+
+/** The HTML make-up tokens a mode keeps ('ht:' tag, 'ha:' attribute, 'hf:' fact), or the one shape token. */
+function htmlStructureTokens(structure: readonly string[], mode: EmailFeatureOptions['htmlStructure'], add: (token: string) => void): void {
+  if (mode === 'shape' || mode === 'facts+shape') {
+    // One token for which of a few telling tags are present: no pile of correlated tokens.
+    let bits = '';
+    for (const tag of SHAPE_TAGS) bits += structure.includes(tag) ? '1' : '0';
+    add('hshape:' + bits);
+  }
+  for (const t of structure) {
+    const kind = t.charAt(1);
+    if (kind === 'f' ? mode === 'all' || mode === 'facts' || mode === 'facts+shape' : kind === 't' ? mode === 'tags' || mode === 'attrs' || mode === 'all' : mode === 'attrs' || mode === 'all') add(t);
+  }
+}
+
+/** The other part's words, folded and split as the body's are (phraseWords). */
+function otherPartTokens(text: string, options: EmailFeatureOptions, add: (token: string) => void): void {
+  const prefix = options.otherPart === 'prefixed' ? 'alt:' : '';
+  for (const w of phraseWords(text)) if (w.length >= options.minWordLength) add(w.length > MAX_WORD ? 'long:' + Math.floor(w.length / 10) : prefix + w);
+}
+
 const RAW_MIN = 3;
 const RAW_MAX = 12;
 
@@ -364,5 +405,10 @@ export function collectEmailFeatures(email: EmailFields, options: EmailFeatureOp
   if (options.headerFacts) headerFactTokens(email, add);
   if (options.sender) senderTokens(email, add);
   if (options.urlParts) for (let i = 0; i < email.linkUrls.length && i < MAX_URLS; i++) urlPartTokens(email.linkUrls[i]!, add);
+  const unscored = email.unscored;
+  if (unscored?.htmlStructure && options.htmlStructure !== 'off') htmlStructureTokens(unscored.htmlStructure, options.htmlStructure, add);
+  if (unscored?.otherText && (options.otherPart === 'words' || options.otherPart === 'prefixed' || options.otherPart === (email.html ? 'fromHtml' : 'fromText'))) {
+    otherPartTokens(unscored.otherText, options, add);
+  }
   if (options.urlPartsText) for (let i = 0; i < textUrls.length && i < MAX_URLS; i++) urlPartTokens(textUrls[i]!.url, add);
 }

@@ -11,6 +11,7 @@
  *   npx tsx src/mail/experiment.ts --fit      # also rule+band scores fitted together (not adopted)
  *   npx tsx src/mail/experiment.ts --misses   # also the misses of the default variant
  *   --default                                  # only the default variant
+ *   --only TEXT                                # only the default and variants named with TEXT
  *   --seeds N                                  # each figure averaged over N fold assignments
  *                                              # (seed 0: position mod 5; others shuffled within
  *                                              # each group), so one message more or less held
@@ -52,7 +53,9 @@ export async function prepareTrainingSplit(rules: CompiledRuleSet = loadRuleSet(
   const engine = createEngine({ rules });
   const out: PreparedMail[] = [];
   for (const m of train) {
-    const p = await parseEmail(m.raw, m.id);
+    // `unscored`: the other part and the HTML make-up, for the variants that read them (the
+    // default reads neither, so its figures are the scan's).
+    const p = await parseEmail(m.raw, m.id, { unscored: true });
     const message = engine.normalise(p.input);
     const v = engine.check(p.input);
     out.push({
@@ -283,7 +286,7 @@ export function heldWith(d: PreparedMail, probability: number, scores: FittedSco
   return total >= 6;
 }
 
-type Group = Exclude<keyof EmailFeatureOptions, 'minWordLength' | 'body'>;
+type Group = Exclude<keyof EmailFeatureOptions, 'minWordLength' | 'body' | 'otherPart' | 'htmlStructure'>;
 const GROUPS: readonly Group[] = ['relays', 'messageId', 'headerNames', 'encoding', 'links', 'recipients', 'date', 'headerFacts', 'sender', 'urlParts', 'urlPartsText', 'mailerFull', 'subjectCase'];
 
 /** The variants compared: the default, each header group flipped, word length and combiner sizes. */
@@ -297,6 +300,12 @@ export function variants(): Array<{ name: string; features: FeatureOptions; para
   for (const g of GROUPS) out.push({ name: `${email[g] ? 'without' : 'with'} ${g}`, features: { ...base, email: { ...email, [g]: !email[g] } }, parameters: EMAIL_PARAMETERS });
   for (const minWordLength of [1, 2, 3]) {
     if (minWordLength !== email.minWordLength) out.push({ name: `min word ${minWordLength}`, features: { ...base, email: { ...email, minWordLength } }, parameters: EMAIL_PARAMETERS });
+  }
+  for (const otherPart of ['off', 'words', 'prefixed', 'fromText', 'fromHtml'] as const) {
+    if (otherPart !== email.otherPart) out.push({ name: `other part ${otherPart}`, features: { ...base, email: { ...email, otherPart } }, parameters: EMAIL_PARAMETERS });
+  }
+  for (const htmlStructure of ['off', 'tags', 'attrs', 'all', 'facts', 'shape', 'facts+shape'] as const) {
+    if (htmlStructure !== email.htmlStructure) out.push({ name: `html structure ${htmlStructure}`, features: { ...base, email: { ...email, htmlStructure } }, parameters: EMAIL_PARAMETERS });
   }
   for (const body of ['words', 'raw', 'both'] as const) {
     if (body !== email.body) out.push({ name: `body ${body}`, features: { ...base, email: { ...email, body } }, parameters: EMAIL_PARAMETERS });
@@ -342,7 +351,10 @@ async function main(): Promise<void> {
   console.log(`training split: ${data.length} messages, 5 folds (${((Date.now() - t0) / 1000).toFixed(1)} s to prepare)` + (seeds.length > 1 ? `; figures are means over ${seeds.length} fold assignments, ham held per assignment in brackets` : ''));
   console.log('variant'.padEnd(34) + 'caught%  hamHeld%  (n, hard)  | bayes-only caught% ham% | at 0.3% ham');
   const only = process.argv.includes('--default');
-  for (const v of only ? variants().slice(0, 1) : variants()) {
+  const onlyIndex = process.argv.indexOf('--only');
+  const pick = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '') : undefined;
+  const chosen = only ? variants().slice(0, 1) : pick !== undefined ? variants().filter((v, i) => i === 0 || v.name.includes(pick)) : variants();
+  for (const v of chosen) {
     const runs = foldings.map((f) => {
       const p = crossValidatedProbabilities(data, f, v.features, v.parameters);
       return { o: outcome(data, p), at: caughtAtHamShare(data, p) };

@@ -45,14 +45,42 @@ export interface HtmlText {
   readonly hrefs: string[];
 }
 
+/** At most this many distinct structure tokens a document (bounded on hostile input). */
+const MAX_STRUCTURE = 100;
+const WHITE = /#fff\b|#ffffff|\bwhite\b/;
+const WHITE_STYLE = /(?:^|[^-])color\s*:\s*(?:#fff\b|#ffffff|white)/;
+const ATTRIBUTE = /\s([a-zA-Z][a-zA-Z-]{0,20})\s*=\s*("[^"]*"|'[^']*'|[^\s>]*)/g;
+
+/**
+ * Tokens of an HTML document's make-up for the classifier: 'ht:' + each tag name, 'ha:' + tag
+ * and attribute name ("ha:font.color"), 'hf:' + a few facts (comments, hidden or white text,
+ * big fonts: size 4 or more or +2 or more, how many images). Added to `into` as the tags are read.
+ */
+function structureTokens(name: string, tag: string, into: Set<string>): void {
+  if (into.size >= MAX_STRUCTURE) return;
+  into.add('ht:' + name.slice(0, 20));
+  if (tag.indexOf('=') < 0) return;
+  ATTRIBUTE.lastIndex = 0;
+  for (let m = ATTRIBUTE.exec(tag); m; m = ATTRIBUTE.exec(tag)) {
+    const attr = m[1]!.toLowerCase();
+    into.add('ha:' + name.slice(0, 20) + '.' + attr);
+    const value = m[2]!.toLowerCase();
+    if (attr === 'style' && /display\s*:\s*none|visibility\s*:\s*hidden/.test(value)) into.add('hf:hidden');
+    if ((attr === 'color' && WHITE.test(value)) || (attr === 'style' && WHITE_STYLE.test(value))) into.add('hf:white');
+    if (name === 'font' && attr === 'size' && /^["']?(?:\+[2-7]|[4-7])/.test(value)) into.add('hf:bigfont');
+  }
+}
+
 /**
  * Visible text of an HTML document and the `href` targets of its links (`a`, `area`, `link`
  * are all followed: a URL is a URL to a rule). Input longer than `maxLength` characters is cut.
+ * With `structure`, the document's make-up tokens are added to it on the way (structureTokens).
  */
-export function htmlToText(html: string, maxLength = 2 * 1024 * 1024): HtmlText {
+export function htmlToText(html: string, maxLength = 2 * 1024 * 1024, structure?: Set<string>): HtmlText {
   const src = html.length > maxLength ? html.slice(0, maxLength) : html;
   const out: string[] = [];
   const hrefs: string[] = [];
+  let images = 0;
   let i = 0;
   const n = src.length;
   while (i < n) {
@@ -64,6 +92,7 @@ export function htmlToText(html: string, maxLength = 2 * 1024 * 1024): HtmlText 
     if (lt > i) out.push(src.slice(i, lt));
     // Comments and declarations.
     if (src.startsWith('<!--', lt)) {
+      structure?.add('hf:comment');
       const end = src.indexOf('-->', lt + 4);
       i = end < 0 ? n : end + 3;
       continue;
@@ -83,6 +112,10 @@ export function htmlToText(html: string, maxLength = 2 * 1024 * 1024): HtmlText 
     }
     const name = m[1]!.toLowerCase();
     const closing = tag.charCodeAt(0) === 0x2f;
+    if (structure && !closing) {
+      structureTokens(name, tag, structure);
+      if (name === 'img') images++;
+    }
     if (!closing && HIDDEN.has(name)) {
       const re = HIDDEN_CLOSE.get(name)!;
       re.lastIndex = i;
@@ -106,5 +139,10 @@ export function htmlToText(html: string, maxLength = 2 * 1024 * 1024): HtmlText 
     .replace(/[ \t\r\f\v\u00a0]+/g, ' ')
     .replace(/ *\n[ \n]*/g, '\n')
     .trim();
+  if (structure) {
+    structure.add(images === 0 ? 'hf:img:0' : images < 3 ? 'hf:img:1' : images < 10 ? 'hf:img:3' : 'hf:img:10');
+    // Little text around the images: an image-only message.
+    if (images > 0) structure.add(text.length < 200 ? 'hf:text:<200' : text.length < 1000 ? 'hf:text:<1000' : 'hf:text:1000+');
+  }
   return { text, hrefs };
 }

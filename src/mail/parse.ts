@@ -72,6 +72,12 @@ export interface ParseOptions {
   readonly timeoutMs?: number;
   /** Keep at most this many characters of body text for rules and tokens (default 256 Ki). */
   readonly maxTextChars?: number;
+  /**
+   * Also give `EmailFields.unscored`: the other part of an alternative and the HTML's make-up,
+   * for the experiment (measured as classifier tokens, not adopted). Default false: a scan does
+   * none of that work.
+   */
+  readonly unscored?: boolean;
 }
 
 export interface ParsedEmail {
@@ -695,6 +701,11 @@ export function parseEmailDirect(raw: Buffer, id: string, options: ParseOptions 
   return simple ? toParsedEmail(raw, id, simple, [], options) : null;
 }
 
+/** `EmailFields.unscored`, without the parts a message does not have. */
+function unscoredParts(otherText: string, structure: Set<string> | undefined): NonNullable<EmailFields['unscored']> {
+  return { ...(otherText.length > 0 ? { otherText } : {}), ...(structure && structure.size > 0 ? { htmlStructure: [...structure] } : {}) };
+}
+
 /** The engine input from the parsed parts: body text (HTML reduced), links, addresses, headers. */
 function toParsedEmail(raw: Buffer, id: string, parsed: MailParts, defects: string[], options: ParseOptions): ParsedEmail {
   const maxText = options.maxTextChars ?? DEFAULT_MAX_TEXT;
@@ -702,14 +713,17 @@ function toParsedEmail(raw: Buffer, id: string, parsed: MailParts, defects: stri
   let body = parsed.text ?? '';
   let fromHtml = false;
   let linkUrls: string[] = [];
+  let other = '';
+  const structure = options.unscored ? new Set<string>() : undefined;
   if (typeof parsed.html === 'string' && parsed.html.length > 0) {
-    const h = htmlToText(parsed.html);
+    const h = htmlToText(parsed.html, undefined, structure);
     linkUrls = h.hrefs.filter((u) => /^(https?:|ftp:|www\.)/i.test(u));
     // Spam often pairs a token text part with the real HTML: score the richer of the two.
     if (body.trim().length === 0 || h.text.length > 2 * body.length + 200) {
+      if (options.unscored) other = body.trim();
       body = h.text;
       fromHtml = true;
-    }
+    } else if (options.unscored) other = h.text;
   }
   if (body.length === 0 && defects.some((d) => d.startsWith('missing MIME boundary'))) {
     // mailparser drops the body of a multipart without its boundary; read it raw instead.
@@ -740,6 +754,7 @@ function toParsedEmail(raw: Buffer, id: string, parsed: MailParts, defects: stri
     attachments,
     size: raw.length,
     html: fromHtml,
+    ...(options.unscored ? { unscored: unscoredParts(other.length > maxText ? other.slice(0, maxText) : other, structure) } : {}),
   };
   const input: MessageInput & { email: EmailFields } = {
     id,

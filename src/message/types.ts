@@ -43,6 +43,13 @@ export interface EmailFields {
   readonly size: number;
   /** True when the body came from an HTML part. */
   readonly html: boolean;
+  /**
+   * Parts of the message no score reads today, filled only when the parser is asked
+   * (`ParseOptions.unscored`): measured by src/mail/experiment.ts as classifier tokens and not
+   * adopted (docs/mail.md). `otherText`: the part not in `text` (the HTML reduced to text when
+   * the body is the text part, or the reverse); `htmlStructure`: tokens of the HTML's make-up.
+   */
+  readonly unscored?: { readonly otherText?: string; readonly htmlStructure?: readonly string[] };
 }
 
 /** What callers hand to the engine. Numbers may be in any format the normaliser understands. */

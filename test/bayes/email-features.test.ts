@@ -3,8 +3,8 @@
  * yields, what is left out on purpose, and that SMS features do not change.
  */
 import { describe, expect, it } from 'vitest';
-import { extractFeatures, featureStrings } from '../../src/bayes/features.js';
-import { EMAIL_MODEL_PARAMETERS, registeredDomain } from '../../src/bayes/email-features.js';
+import { DEFAULT_FEATURES, extractFeatures, featureStrings } from '../../src/bayes/features.js';
+import { DEFAULT_EMAIL_FEATURES, EMAIL_MODEL_PARAMETERS, registeredDomain } from '../../src/bayes/email-features.js';
 import { BayesClassifier } from '../../src/bayes/classifier.js';
 import { BayesModel } from '../../src/bayes/model.js';
 import { createEngine } from '../../src/engine/engine.js';
@@ -104,6 +104,29 @@ describe('email header tokens', () => {
     expect(registeredDomain('a.b.shop.example.com')).toBe('example.com');
     expect(registeredDomain('mail.shop.co.uk')).toBe('shop.co.uk');
     expect(registeredDomain('example.org')).toBe('example.org');
+  });
+});
+
+describe('the other part and the HTML make-up (measured, not adopted)', () => {
+  const raw =
+    'From: a@b.example\nTo: c@d.example\nSubject: News\nMIME-Version: 1.0\n' +
+    'Content-Type: multipart/alternative; boundary="B"\n\n--B\nContent-Type: text/plain\n\nPlain letter here.\n' +
+    '--B\nContent-Type: text/html\n\n<html><body><table><tr><td>Plain letter here, <b>unsubscribe</b></td></tr></table></body></html>\n--B--\n';
+
+  it('add tokens only when switched on, so the default features are the scan\'s', async () => {
+    const p = await parseEmail(Buffer.from(raw), 'x', { unscored: true });
+    const m = engine.normalise(p.input);
+    const a = analyseText(m.text);
+    const off = featureStrings(m, a);
+    expect(off).not.toContain('unsubscribe');
+    expect(off.filter((t) => /^(ht|ha|hf|hshape):/.test(t))).toEqual([]);
+    const withOther = featureStrings(m, a, { ...DEFAULT_FEATURES, email: { ...DEFAULT_EMAIL_FEATURES, otherPart: 'words' } });
+    expect(withOther).toContain('unsubscribe');
+    expect(withOther.filter((t) => t === 'plain')).toHaveLength(1);
+    const shape = featureStrings(m, a, { ...DEFAULT_FEATURES, email: { ...DEFAULT_EMAIL_FEATURES, htmlStructure: 'facts+shape' } });
+    expect(shape).toContain('hshape:1000000');
+    expect(shape).toContain('hf:img:0');
+    expect(shape).not.toContain('ht:table');
   });
 });
 

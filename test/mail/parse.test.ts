@@ -147,6 +147,28 @@ describe('parseEmail', () => {
   });
 });
 
+describe('the parts no score reads (unscored, for the experiment)', () => {
+  const alternative = Buffer.from(
+    'From: a@b.example\nTo: c@d.example\nSubject: News\nMIME-Version: 1.0\n' +
+      'Content-Type: multipart/alternative; boundary="B"\n\n--B\nContent-Type: text/plain\n\nPlain words of the letter.\n' +
+      '--B\nContent-Type: text/html\n\n<html><body><!-- x --><font color="#ffffff" size="+3">Plain words</font> of the <b>letter</b>.<img src="a.gif"></body></html>\n--B--\n',
+  );
+
+  it('are left out unless asked for, and the fields scored are the same either way', async () => {
+    const plain = await parseEmail(alternative, 'x');
+    expect(plain.input.email.unscored).toBeUndefined();
+    const asked = await parseEmail(alternative, 'x', { unscored: true });
+    const { unscored, ...rest } = asked.input.email;
+    expect(rest).toEqual(plain.input.email);
+    expect(asked.input.text).toBe(plain.input.text);
+    expect(plain.input.text).toBe('News\nPlain words of the letter.');
+    expect(unscored?.otherText).toBe('Plain words of the letter.');
+    expect(unscored?.htmlStructure).toEqual(
+      expect.arrayContaining(['ht:html', 'ht:body', 'ht:font', 'ha:font.color', 'ha:font.size', 'hf:comment', 'hf:white', 'hf:bigfont', 'ht:img', 'hf:img:1', 'hf:text:<200']),
+    );
+  });
+});
+
 describe('htmlToText', () => {
   it('keeps visible words, drops scripts and styles, decodes entities, collects hrefs', () => {
     const r = htmlToText(
