@@ -24,6 +24,8 @@ export class NumberIndex<T> {
   private readonly others = new Map<string, T>();
 
   get(key: string): T | undefined {
+    // An engine without subscribers (operator rules only) skips reading the number at all.
+    if (this.usedSlots === 0 && this.others.size === 0) return undefined;
     const x = e164Digits(key);
     if (x < 0) return this.others.size === 0 ? undefined : this.others.get(key);
     const keys = this.keys;
