@@ -31,7 +31,7 @@ export const DEFAULT_PARAMETERS: ModelParameters = {
 export function chi2Q(x2: number, dof: number): number {
   const m = x2 / 2;
   // The bound in a variable: tsx's import scanner misreads `i < dof / 2; …` as a regex, and the
-  // benchmarks load this file through tsx (test/bench-loadable.test.ts).
+  // benchmarks load this file through tsx (test/bench/loadable.test.ts).
   const terms = dof / 2;
   let term = Math.exp(-m);
   let sum = term;

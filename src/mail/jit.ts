@@ -8,7 +8,7 @@
  * V8's background threads, was about a third of the scan's CPU on a 2-core machine. Letting a
  * function run longer before it is optimised (interrupt budget 600 KB instead of 132 KB) and
  * inlining less (300 bytes of bytecode instead of 920) took about 15 % off the CPU of a corpus
- * scan and left a long scan's steady speed alone (docs/mail.md, "Speed").
+ * scan and left a long scan's steady speed alone (docs/mail.md, "Third round").
  *
  * The flags are process-wide and apply to isolates created afterwards, so this is called by
  * the commands before the worker pool starts, never by the library functions: a server that

@@ -589,7 +589,7 @@ function simpleClass(c: number): number {
 
 for (let c = 0; c < 0x100; c++) simpleClass(c);
 
-/** The classes of every character of the last `scanSimple` text, OR-ed together. */
+/** The classes of every character of the last `scanSimple` text, OR-ed together (read through S_* masks: the high half ORs folds too). */
 let scannedKinds = 0;
 /** Its capitals as a share of its letters. */
 let scannedCaps = 0;
