@@ -254,6 +254,33 @@ describe('volume store: hashed tables against a reference', () => {
   /** Deterministic pseudo-random numbers (xorshift), so a failure replays. */
   const rng = (seed: number) => () => ((seed ^= seed << 13, seed ^= seed >>> 17, seed ^= seed << 5) >>> 0) / 2 ** 32;
 
+  /**
+   * Sender-to-recipient distinct counts of a MemoryVolumeStore (16 s window) against a naive set
+   * per key: each member with the last 1 s bucket it was seen in, all forgotten when the key's
+   * whole ring has expired. `member` picks the event's member after its key is drawn.
+   */
+  function expectDistinctAsNaiveSets(seed: number, events: number, stepMs: number, member: (i: number, random: () => number) => string): void {
+    const store = new MemoryVolumeStore({ maxKeys: 1000, maxMembers: 100_000 });
+    const spec = { name: 'recipients:sender:16000', windowMs: 16_000, cap: 0 };
+    const last = new Map<string, Map<string, number>>(); // key -> member -> last bucket
+    const heads = new Map<string, number>();
+    const random = rng(seed);
+    for (let i = 0; i < events; i++) {
+      const time = i * stepMs;
+      const key = `s${Math.floor(random() * 50)}`;
+      const m = member(i, random);
+      const got = store.distinct(spec, key, m, T0 + time);
+      const bucket = Math.floor((T0 + time) / 1000);
+      const members = last.get(key) ?? new Map<string, number>();
+      const head = heads.get(key) ?? bucket;
+      if (bucket - head >= 16) members.clear(); // the whole ring has expired: the key restarts
+      members.set(m, bucket);
+      heads.set(key, bucket);
+      last.set(key, members);
+      expect(got).toBe([...members.values()].filter((b) => b > bucket - 16).length);
+    }
+  }
+
   it('with room for every key, counts equal a naive sliding window over 16 buckets, times out of order included', () => {
     const store = new MemoryVolumeStore({ maxKeys: 10_000 });
     const spec = { name: 'rate:sender:16000', windowMs: 16_000, cap: 0 };
@@ -295,47 +322,11 @@ describe('volume store: hashed tables against a reference', () => {
   });
 
   it('distinct counts equal a naive set per key while nothing is given up', () => {
-    const store = new MemoryVolumeStore({ maxKeys: 1000, maxMembers: 100_000 });
-    const spec = { name: 'recipients:sender:16000', windowMs: 16_000, cap: 0 };
-    const last = new Map<string, Map<string, number>>(); // key -> member -> last bucket
-    const heads = new Map<string, number>();
-    const random = rng(3);
-    for (let i = 0; i < 20_000; i++) {
-      const time = i * 7;
-      const key = `s${Math.floor(random() * 50)}`;
-      const member = `r${Math.floor(random() * 400)}`;
-      const got = store.distinct(spec, key, member, T0 + time);
-      const bucket = Math.floor((T0 + time) / 1000);
-      const members = last.get(key) ?? new Map<string, number>();
-      const head = heads.get(key) ?? bucket;
-      if (bucket - head >= 16) members.clear(); // the whole ring has expired: the key restarts
-      members.set(member, bucket);
-      heads.set(key, bucket);
-      last.set(key, members);
-      expect(got).toBe([...members.values()].filter((b) => b > bucket - 16).length);
-    }
+    expectDistinctAsNaiveSets(3, 20_000, 7, (_i, random) => `r${Math.floor(random() * 400)}`);
   });
   it('distinct counts equal a naive set per key across the members a record holds and those it spills to the pair table', () => {
     // Few members per key, so keys go past the 4 a record holds and back as members expire.
-    const store = new MemoryVolumeStore({ maxKeys: 1000, maxMembers: 100_000 });
-    const spec = { name: 'recipients:sender:16000', windowMs: 16_000, cap: 0 };
-    const last = new Map<string, Map<string, number>>();
-    const heads = new Map<string, number>();
-    const random = rng(4);
-    for (let i = 0; i < 40_000; i++) {
-      const time = i * 40;
-      const key = `s${Math.floor(random() * 50)}`;
-      const member = `r${Math.floor(random() * (1 + (i >> 12) % 8))}`;
-      const got = store.distinct(spec, key, member, T0 + time);
-      const bucket = Math.floor((T0 + time) / 1000);
-      const members = last.get(key) ?? new Map<string, number>();
-      const head = heads.get(key) ?? bucket;
-      if (bucket - head >= 16) members.clear();
-      members.set(member, bucket);
-      heads.set(key, bucket);
-      last.set(key, members);
-      expect(got).toBe([...members.values()].filter((b) => b > bucket - 16).length);
-    }
+    expectDistinctAsNaiveSets(4, 40_000, 40, (i, random) => `r${Math.floor(random() * (1 + (i >> 12) % 8))}`);
   });
 
   it('campaign bands count as a naive set per key, the largest band of a message returned', () => {
