@@ -81,7 +81,19 @@ export interface EmailFeatureOptions {
    * their punctuation as SpamBayes takes them (`raw`: "$100", "free!!", "click.here"), or both.
    */
   readonly body: 'words' | 'raw' | 'both';
+  /**
+   * The sender-history side token (sender-history.ts), keyed as named: learned with the other
+   * features, always the last of them, and never read by the combiner ('off': none).
+   */
+  readonly senderHistory: SenderHistoryKey | 'off';
 }
+
+/**
+ * What identifies a sender for its history: its whole address (adopted); the address with the
+ * registered domain of the relay it came from, or that relay's /16 (as TxRep keys its history,
+ * since a From address is easily forged); or the sender's registered domain.
+ */
+export type SenderHistoryKey = 'address' | 'address+relay' | 'address+ip16' | 'domain';
 
 /** Chosen by 5-fold cross-validation on the 70 % training split (docs/mail.md). */
 export const DEFAULT_EMAIL_FEATURES: EmailFeatureOptions = {
@@ -102,6 +114,7 @@ export const DEFAULT_EMAIL_FEATURES: EmailFeatureOptions = {
   htmlStructure: 'off',
   minWordLength: 3,
   body: 'words',
+  senderHistory: 'address',
 };
 
 /**
@@ -374,6 +387,46 @@ export function collectRawTokens(text: string, add: (token: string) => void): vo
   }
 }
 
+/** Loopback, private and link-local addresses: a relay inside someone's network, not where mail came from. */
+function privateIp(a: number, b: number): boolean {
+  return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
+}
+
+const IPV4_16 = /\b(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}\b/g;
+const ONE_HOST = /\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})\b/;
+
+/**
+ * The originating relay: in the oldest Received header whose "from" part names a public IPv4
+ * address, that address' /16 and the registered domain of the host named beside it.
+ */
+export function originatingRelay(email: EmailFields): { ip16: string; domain: string } | undefined {
+  const received = email.headers.get('received') ?? [];
+  for (let i = Math.min(received.length, MAX_RECEIVED) - 1; i >= 0; i--) {
+    const from = receivedFrom(received[i]!);
+    for (const m of from.matchAll(IPV4_16)) {
+      const a = Number(m[1]);
+      const b = Number(m[2]);
+      if (a > 255 || b > 255 || privateIp(a, b)) continue;
+      const host = ONE_HOST.exec(from.replace(IPV4_16, ' '))?.[1];
+      return { ip16: `${a}.${b}`, domain: host ? registeredDomain(host) : 'none' };
+    }
+  }
+  return undefined;
+}
+
+const MAX_SENDER = 120;
+
+/** The sender-history token of a message under `key`, or undefined when it has no sender address. */
+export function senderHistoryToken(email: EmailFields, key: SenderHistoryKey): string | undefined {
+  const address = email.fromAddress;
+  if (address.indexOf('@') <= 0) return undefined;
+  if (key === 'domain') return 'hist:dom:' + registeredDomain(email.fromDomain).slice(0, MAX_SENDER);
+  const addr = address.slice(0, MAX_SENDER);
+  if (key === 'address') return 'hist:addr:' + addr;
+  const relay = originatingRelay(email);
+  return key === 'address+relay' ? `hist:addr+relay:${addr}|${relay?.domain ?? 'none'}` : `hist:addr+ip16:${addr}|${relay?.ip16 ?? 'none'}`;
+}
+
 /**
  * The email tokens of a message: the fields the parser gives plus the groups switched on.
  * `textUrls`: the URLs the text analysis found (read only for `urlPartsText`).
@@ -411,4 +464,10 @@ export function collectEmailFeatures(email: EmailFields, options: EmailFeatureOp
     otherPartTokens(unscored.otherText, options, add);
   }
   if (options.urlPartsText) for (let i = 0; i < textUrls.length && i < MAX_URLS; i++) urlPartTokens(textUrls[i]!.url, add);
+  // Last of all (email features are collected after the body's), so the classifier can leave it
+  // out of what the combiner reads by scoring one feature fewer (sender-history.ts).
+  if (options.senderHistory !== 'off') {
+    const history = senderHistoryToken(email, options.senderHistory);
+    if (history !== undefined) add(history);
+  }
 }

@@ -335,6 +335,11 @@ export class Engine {
         score += band.score;
         reasons.push({ rule: band.id, score: band.score, detail: probabilityDetail(probability) });
       }
+      const history = message.channel === 'email' ? this.classifier.senderHistory?.(message) : undefined;
+      if (history !== undefined) {
+        score += history.score;
+        reasons.push(history);
+      }
     }
     const t = this.thresholdsInForce;
     const fromScore: Action = score >= t.block ? 'block' : score >= t.quarantine ? 'quarantine' : score >= t.tag ? 'tag' : 'deliver';

@@ -44,6 +44,11 @@ export interface Thresholds {
 export interface SpamClassifier {
   /** Probability in [0, 1] that the message is spam. Must be synchronous and do no I/O. */
   spamProbability(message: Message, analysis: TextAnalysis): number;
+  /**
+   * For email: what the trained history of the message's sender says, as a reason whose score
+   * the engine adds (e.g. a sender trained as ham and never as spam), or undefined.
+   */
+  senderHistory?(message: Message): Reason | undefined;
 }
 
 /** How the classifier's probability becomes score, like SpamAssassin's BAYES_nn rules. */

@@ -12,6 +12,8 @@
  *   npx tsx src/mail/experiment.ts --misses   # also the misses of the default variant
  *   --default                                  # only the default variant
  *   --only TEXT                                # only the default and variants named with TEXT
+ *   --history                                  # also the sender-history grid (key, N, M, S)
+ *   --history-nested TEXT                      # its rules named with TEXT, with nested bands
  *   --seeds N                                  # each figure averaged over N fold assignments
  *                                              # (seed 0: position mod 5; others shuffled within
  *                                              # each group), so one message more or less held
@@ -21,8 +23,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BayesModel, DEFAULT_PARAMETERS, type ModelParameters } from '../bayes/model.js';
 import { DEFAULT_FEATURES, extractFeatures, type FeatureOptions } from '../bayes/features.js';
-import { DEFAULT_EMAIL_FEATURES, EMAIL_MODEL_PARAMETERS, type EmailFeatureOptions } from '../bayes/email-features.js';
+import { DEFAULT_EMAIL_FEATURES, EMAIL_MODEL_PARAMETERS, senderHistoryToken, type EmailFeatureOptions, type SenderHistoryKey } from '../bayes/email-features.js';
 import { EMAIL_BAYES_BANDS } from '../bayes/email-bands.js';
+import { scoredFeatureCount, SENDER_HISTORY_RULE, senderHistoryHash, senderHistoryScore, type SenderHistoryRule } from '../bayes/sender-history.js';
 import { createEngine } from '../engine/engine.js';
 import type { ScoreBand } from '../engine/types.js';
 import type { Message } from '../message/types.js';
@@ -112,7 +115,14 @@ export function crossValidatedProbabilities(
   features: FeatureOptions = DEFAULT_FEATURES,
   parameters: ModelParameters = EMAIL_PARAMETERS,
 ): Float64Array {
-  const f = data.map((d) => extractFeatures(d.message, d.analysis, features));
+  // Without the sender-history token, which the combiner never reads: its counts are what
+  // crossValidatedHistory gives, for any key.
+  const historyKey = (features.email ?? DEFAULT_EMAIL_FEATURES).senderHistory;
+  const f = data.map((d) => {
+    const all = extractFeatures(d.message, d.analysis, features);
+    const hash = d.message.email && historyKey !== 'off' ? senderHistoryHash(d.message.email, historyKey) : undefined;
+    return all.subarray(0, scoredFeatureCount(all, all.length, hash));
+  });
   const k = Math.max(...folds) + 1;
   const out = new Float64Array(data.length);
   for (let fold = 0; fold < k; fold++) {
@@ -286,7 +296,7 @@ export function heldWith(d: PreparedMail, probability: number, scores: FittedSco
   return total >= 6;
 }
 
-type Group = Exclude<keyof EmailFeatureOptions, 'minWordLength' | 'body' | 'otherPart' | 'htmlStructure'>;
+type Group = Exclude<keyof EmailFeatureOptions, 'minWordLength' | 'body' | 'otherPart' | 'htmlStructure' | 'senderHistory'>;
 const GROUPS: readonly Group[] = ['relays', 'messageId', 'headerNames', 'encoding', 'links', 'recipients', 'date', 'headerFacts', 'sender', 'urlParts', 'urlPartsText', 'mailerFull', 'subjectCase'];
 
 /** The variants compared: the default, each header group flipped, word length and combiner sizes. */
@@ -317,8 +327,62 @@ export function variants(): Array<{ name: string; features: FeatureOptions; para
     if (maxClues !== EMAIL_PARAMETERS.maxClues) out.push({ name: `maxClues ${maxClues}`, features: base, parameters: { ...EMAIL_PARAMETERS, maxClues } });
   }
   out.push({ name: 'bigrams', features: { ...base, bigrams: true }, parameters: EMAIL_PARAMETERS });
+  out.push({ name: 'without sender history', features: { ...base, email: { ...email, senderHistory: 'off' } }, parameters: EMAIL_PARAMETERS });
   return out;
 }
+
+/**
+ * Out-of-fold sender history: for each message, how often its sender (under `key`) was seen in
+ * ham and in spam in the other folds, which is what a model trained on them would hold.
+ */
+export function crossValidatedHistory(data: readonly PreparedMail[], folds: readonly number[], key: SenderHistoryKey): Array<{ ham: number; spam: number }> {
+  const k = Math.max(...folds) + 1;
+  const tokens = data.map((d) => (d.message.email ? senderHistoryToken(d.message.email, key) : undefined));
+  // Per token, ham and spam counts per fold: a message's history is the total less its own fold.
+  const byToken = new Map<string, { ham: number[]; spam: number[] }>();
+  data.forEach((d, i) => {
+    const t = tokens[i];
+    if (t === undefined) return;
+    let c = byToken.get(t);
+    if (c === undefined) byToken.set(t, (c = { ham: new Array<number>(k).fill(0), spam: new Array<number>(k).fill(0) }));
+    (d.spam ? c.spam : c.ham)[folds[i]!]++;
+  });
+  const sum = (xs: readonly number[], except: number): number => xs.reduce((a, x, f) => a + (f === except ? 0 : x), 0);
+  return data.map((_, i) => {
+    const c = tokens[i] === undefined ? undefined : byToken.get(tokens[i]!);
+    return c === undefined ? { ham: 0, spam: 0 } : { ham: sum(c.ham, folds[i]!), spam: sum(c.spam, folds[i]!) };
+  });
+}
+
+/** The messages with a score added to each one's rule score (the history's, as the scan adds it). */
+export function withExtraScore(data: readonly PreparedMail[], extra: readonly number[]): PreparedMail[] {
+  return data.map((d, i) => (extra[i] ? { ...d, ruleScore: d.ruleScore + extra[i]! } : d));
+}
+
+/**
+ * The messages as the scan scores them out of fold: rule score plus what the sender's history
+ * in the other folds adds under `rule` (the adopted one by default; none when `key` is 'off').
+ */
+export function withHistory(data: readonly PreparedMail[], folds: readonly number[], key: SenderHistoryKey | 'off' = DEFAULT_EMAIL_FEATURES.senderHistory, rule: SenderHistoryRule = SENDER_HISTORY_RULE): PreparedMail[] {
+  if (key === 'off') return [...data];
+  return withExtraScore(data, crossValidatedHistory(data, folds, key).map((c) => senderHistoryScore(c, rule)));
+}
+
+/** The sender-history rules compared by `--history`. */
+export function historyGrid(): SenderHistoryRule[] {
+  // First the default (no history), for comparison.
+  const out: SenderHistoryRule[] = [{ key: 'address', minHam: Infinity, maxSpam: 0, score: 0 }];
+  for (const key of ['address', 'address+relay', 'address+ip16', 'domain'] as const) {
+    for (const minHam of [1, 2, 3]) for (const maxSpam of [0, 1]) for (const score of [-2, -3, -4, -6]) out.push({ key, minHam, maxSpam, score });
+  }
+  for (const key of ['address', 'address+ip16'] as const) {
+    for (const minSpam of [1, 2]) for (const score of [1, 2, 3]) out.push({ key, minHam: 1, maxSpam: 0, score: -4, spam: { minSpam, maxHam: 0, score } });
+  }
+  return out;
+}
+
+const describeRule = (r: SenderHistoryRule): string =>
+  r.minHam === Infinity ? 'none (default)' : `${r.key} ham>=${r.minHam} spam<=${r.maxSpam} ${r.score}` + (r.spam ? ` / spam>=${r.spam.minSpam} ham<=${r.spam.maxHam} +${r.spam.score}` : '');
 
 /** `--name N` from the command line, or `fallback`. */
 function numberFlag(name: string, fallback: number): number {
@@ -357,7 +421,7 @@ async function main(): Promise<void> {
   for (const v of chosen) {
     const runs = foldings.map((f) => {
       const p = crossValidatedProbabilities(data, f, v.features, v.parameters);
-      return { o: outcome(data, p), at: caughtAtHamShare(data, p) };
+      return { o: outcome(withHistory(data, f, (v.features.email ?? DEFAULT_EMAIL_FEATURES).senderHistory), p), at: caughtAtHamShare(data, p) };
     });
     const o = runs.map((r) => r.o);
     const n = (x: number): string => (runs.length > 1 ? x.toFixed(1) : String(x));
@@ -370,14 +434,45 @@ async function main(): Promise<void> {
   if (process.argv.includes('--bands')) {
     // Nested: bands searched on 4 folds' messages, judged on the fifth, so the figure is honest.
     const ps = foldings.map((f) => crossValidatedProbabilities(data, f));
+    const scored = foldings.map((f) => withHistory(data, f));
     const p = ps[0]!;
     for (const share of [0.001, 0.002, 0.0025, 0.003]) {
-      const nested = foldings.map((f, i) => nestedBands(data, f, ps[i]!, (fit, fitP) => searchBands(fit, fitP, share)));
-      const all = searchBands(data, p, share);
-      const o = outcome(data, p, all);
+      const nested = foldings.map((f, i) => nestedBands(scored[i]!, f, ps[i]!, (fit, fitP) => searchBands(fit, fitP, share)));
+      const all = searchBands(scored[0]!, p, share);
+      const o = outcome(scored[0]!, p, all);
       console.log(
         `ham budget ${(share * 100).toFixed(2)}%: nested CV caught ${mean(nested.map((r) => r.caughtPercent)).toFixed(2)}%, ham held ${nested.map((r) => r.hamHeld).join(' ')}; ` +
           `bands on all: ${all.map((b) => `${b.min}:${b.score}`).join(' ')} (on all: ${o.spamCaughtPercent.toFixed(2)}%, ham held ${o.hamHeld})`,
+      );
+    }
+  }
+  if (process.argv.includes('--history') || process.argv.includes('--history-nested')) {
+    // Bayes is unchanged by the history (its token is never a clue), so one set of
+    // probabilities per fold assignment serves every rule of the grid.
+    const ps = foldings.map((f) => crossValidatedProbabilities(data, f));
+    const histories = new Map<string, Array<Array<{ ham: number; spam: number }>>>();
+    const historyOf = (key: SenderHistoryKey): Array<Array<{ ham: number; spam: number }>> => {
+      let h = histories.get(key);
+      if (h === undefined) histories.set(key, (h = foldings.map((f) => crossValidatedHistory(data, f, key))));
+      return h;
+    };
+    const nestedIndex = process.argv.indexOf('--history-nested');
+    const nestedPick = nestedIndex >= 0 ? (process.argv[nestedIndex + 1] ?? '') : undefined;
+    const nestedShares = nestedPick !== undefined ? [0.001, 0.002, 0.003] : [];
+    const hamCount = data.filter((d) => !d.spam).length;
+    const grid = historyGrid().filter((r, i) => nestedPick === undefined || i === 0 || describeRule(r).includes(nestedPick));
+    for (const rule of grid) {
+      const h = historyOf(rule.key);
+      const runs = foldings.map((f, s) => {
+        const adjusted = withExtraScore(data, h[s]!.map((c) => senderHistoryScore(c, rule)));
+        const o = outcome(adjusted, ps[s]!);
+        const nested = nestedShares.map((share) => nestedBands(adjusted, f, ps[s]!, (fit, fitP) => searchBands(fit, fitP, share)));
+        return { o, nested };
+      });
+      const o = runs.map((r) => r.o);
+      console.log(
+        `history ${describeRule(rule)}: caught ${mean(o.map((x) => x.spamCaughtPercent)).toFixed(2)}%, ham held ${mean(o.map((x) => x.hamHeld)).toFixed(1)} [${o.map((x) => x.hamHeld).join(' ')}] of ${hamCount}` +
+          nestedShares.map((share, j) => `; nested ${(share * 100).toFixed(1)}%: ${mean(runs.map((r) => r.nested[j]!.caughtPercent)).toFixed(2)}% / ${mean(runs.map((r) => r.nested[j]!.hamHeld)).toFixed(1)} [${runs.map((r) => r.nested[j]!.hamHeld).join(' ')}]`).join(''),
       );
     }
   }
@@ -399,7 +494,7 @@ async function main(): Promise<void> {
   }
   if (process.argv.includes('--misses')) {
     const p = crossValidatedProbabilities(data, folds);
-    data.forEach((d, i) => {
+    withHistory(data, folds).forEach((d, i) => {
       if (held(d, p[i]!) !== d.spam) console.log(`${d.spam ? 'MISSED' : 'HELD  '} ${d.id} p=${p[i]!.toFixed(3)} rules=${d.ruleScore.toFixed(1)} ${d.rules.join(',')}`);
     });
   }

@@ -5,18 +5,18 @@
  *
  * Targets (issue 4): ham held at most 0.5 %, spam caught at least 97 %. Everything was chosen
  * by cross-validation on the 70 % only (src/mail/experiment.ts), then measured once here
- * after each change: spam caught 98.07 % (target met, so asserted as the target), ham held
- * 0.56 % (7 of 1,245, all hard ham; target not met, so a ceiling just above the level reached
- * is asserted, and the target replaces it once met). CV on the 70 % holds 0.19 % of ham.
+ * after each change. With the sender history (src/bayes/sender-history.ts, 25 Nov): spam
+ * caught 98.07 % (558 of 569), ham held 0.40 % (5 of 1,245, all hard ham), so both targets are
+ * asserted; before it, 7 ham were held (0.56 %) and a ceiling stood in for the ham target.
+ * CV on the 70 % holds 0.12 % of ham (3.6 of 2,905, mean of 5 fold assignments).
  */
 import { describe, expect, it } from 'vitest';
 import { evaluateSpamAssassinSplit } from '../../src/mail/evaluate.js';
 
 const TARGET = { hamHeldMax: 0.5, spamCaughtMin: 97 };
-const HAM_CEILING = 0.65;
 
 describe('rules + Bayes on the SpamAssassin 70/30 split', () => {
-  it('catches at least 97 % of spam and holds no more ham than the level reached', async () => {
+  it('catches at least 97 % of spam and holds at most 0.5 % of ham', async () => {
     const r = await evaluateSpamAssassinSplit();
     expect(r.train).toEqual({ spam: 1327, ham: 2905 });
     expect(r.test).toEqual({ spam: 569, ham: 1245, hardHam: 75 });
@@ -27,7 +27,7 @@ describe('rules + Bayes on the SpamAssassin 70/30 split', () => {
         `ham held ${r.hamHeldPercent.toFixed(2)}% (${r.hamHeld}/${r.test.ham}, ${r.hardHamHeld} of ${r.test.hardHam} hard ham; target ≤ ${TARGET.hamHeldMax}%)`,
     );
     expect(r.spamCaughtPercent).toBeGreaterThanOrEqual(TARGET.spamCaughtMin);
-    expect(r.hamHeldPercent).toBeLessThanOrEqual(HAM_CEILING);
+    expect(r.hamHeldPercent).toBeLessThanOrEqual(TARGET.hamHeldMax);
     // Easy ham is never held; what is held is hard ham (commercial newsletters).
     expect(r.hamHeld).toBe(r.hardHamHeld);
   });
