@@ -117,8 +117,9 @@ export class Trainer {
     const message = normaliseMessage(input, this.normaliser);
     const analysis = analyseText(message.text);
     const features = extractFeatures(message, analysis, this.classifier.features);
-    // The classifier's own combining: email with its weaker prior, as a check scores it.
-    return { features, probability: () => this.store.model.probability(features, this.classifier.parametersFor(message)) };
+    // The classifier's own probability, as a check scores it: email with its weaker prior and
+    // without the sender-history token, which is learned but never a clue.
+    return { features, probability: () => this.classifier.spamProbability(message, analysis) };
   }
 
   learn(label: Label, input: MessageInput): TrainOutcome | 'skipped' {
