@@ -3,7 +3,8 @@
  * TRAINING split of the SpamAssassin corpus only (the 30 % test split is for measuring once,
  * never for tuning). Each training message is parsed and checked by the email rules once;
  * then, for each variant, a Bayes model is trained on 4 of 5 folds and scores the fifth, and
- * the decision is made as a scan makes it: rule score plus the Bayes band score against the
+ * the decision is made as a scan makes it: rule score plus the Bayes band score (and the sender
+ * history's, learned from the other folds: withHistory) against the
  * quarantine threshold (or an action a rule forces).
  *
  *   npx tsx src/mail/experiment.ts            # every variant, one line each
