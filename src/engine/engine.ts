@@ -14,7 +14,7 @@
 import { AddressNormaliser, assertRegion, type CountryCode } from '../message/address.js';
 import { normaliseMessage } from '../message/normalise.js';
 import type { Message, MessageInput, Address } from '../message/types.js';
-import { analyseText, type TextAnalysis } from '../text/analysis.js';
+import { analyseText, WordBuffers, type TextAnalysis } from '../text/analysis.js';
 import type { CompiledRuleSet } from '../rules/compile.js';
 import { loadRuleSet } from '../rules/load.js';
 import {
@@ -136,6 +136,10 @@ export class Engine {
   private readonly maxTextLength: number;
   /** Volume counters; a verdict from a volume rule depends on the traffic checked before. */
   readonly volume: VolumeStore;
+  /** Lent to each check's text analysis (see WordBuffers): no word arrays allocated per check. */
+  private readonly wordBuffers = new WordBuffers();
+  /** A check is under way: one made from inside it (a classifier calling back) gets words of its own. */
+  private checking = false;
 
   constructor(options: EngineOptions = {}) {
     this.normaliser = new AddressNormaliser(assertRegion(options.defaultRegion ?? 'GB'));
@@ -233,8 +237,14 @@ export class Engine {
   /** The verdict for a message already normalised (`normalise`), for callers that keep it. */
   checkMessage(message: Message): Verdict {
     const truncated = message.text.length > this.maxTextLength;
-    const analysis = analyseText(truncated ? message.text.slice(0, this.maxTextLength) : message.text);
-    return this.decide(message, analysis, truncated);
+    const text = truncated ? message.text.slice(0, this.maxTextLength) : message.text;
+    if (this.checking) return this.decide(message, analyseText(text), truncated);
+    this.checking = true;
+    try {
+      return this.decide(message, analyseText(text, this.wordBuffers), truncated);
+    } finally {
+      this.checking = false;
+    }
   }
 
   /** The subscriber's plan (compiling the rules on first use), or undefined when there are none. */

@@ -42,7 +42,10 @@ export interface Thresholds {
  * the engine knows nothing of tokens or models.
  */
 export interface SpamClassifier {
-  /** Probability in [0, 1] that the message is spam. Must be synchronous and do no I/O. */
+  /**
+   * Probability in [0, 1] that the message is spam. Must be synchronous and do no I/O. The
+   * analysis is the engine's and valid only during the call (its word arrays are reused).
+   */
   spamProbability(message: Message, analysis: TextAnalysis): number;
   /**
    * For email: what the trained history of the message's sender says, as a reason whose score

@@ -20,7 +20,11 @@ export interface TextAnalysis {
   readonly folded: string;
   /** Words of the folded text outside URLs, in skeleton form: what keywords match. */
   readonly words: readonly string[];
-  /** `wordHash` of each word (the classifier's token hash): keyword lookups without hashing strings again. */
+  /**
+   * `wordHash` of each word (the classifier's token hash): keyword lookups without hashing
+   * strings again. Read the first `wordCount`: an analysis made with `WordBuffers` (the
+   * engine's) has a longer array.
+   */
   readonly wordHashes: readonly number[];
   /** How many words; `words` is built on first read, so hot paths use the accessors below. */
   readonly wordCount: number;
@@ -284,29 +288,70 @@ export function wordHash(word: string): number {
   return h === 0 ? 1 : h | 0;
 }
 
-/** Scratch buffers for token positions, grown on demand and reused: no allocation per token. */
-let starts = new Int32Array(256);
-let ends = new Int32Array(256);
-/** Per token: bit 1 mixes letters and digits/symbols, bit 2 holds a ’. */
-let flags = new Uint8Array(256);
-/** Per token: the hash of the raw token, computed while scanning it. */
-let rawHashes = new Int32Array(256);
+/**
+ * Token positions, flags and hashes, written by the scan (phase 1) and compacted in place into
+ * the words' (phase 2): a word's start and end in the text, or, for a word rewritten by repair
+ * (a joined spaced run, undone leetspeak, a curly apostrophe), start -1 - k with the word at
+ * `fixed[k]`; and its hash. Grown on demand and reused: no allocation per token.
+ *
+ * An engine keeps one of its own and lends it to the analysis of each message it checks: checks
+ * are synchronous and done with their analysis when they return, so an analysis made with an
+ * engine's buffers reads its words straight from them, with no copy and no array allocated per
+ * message (the word arrays were a quarter of what a check allocated). Such an analysis is valid
+ * until the next analysis made with the same buffers. `analyseText` without buffers works in
+ * shared ones and copies the words out, so its analysis is the caller's to keep.
+ */
+export class WordBuffers {
+  starts = smallIntegers(256);
+  ends = smallIntegers(256);
+  /** Per token: bit 1 mixes letters and digits/symbols, bit 2 holds a ’. */
+  flags = smallIntegers(256);
+  /** Per token the hash of the raw token, computed while scanning it; per word its wordHash. */
+  hashes = doubles(256);
+}
+
+// Arrays, not typed arrays: an analysis of its own copies its words out, and V8 allocates a
+// small array six times faster than a small typed array; both kinds in the accessors would make
+// every read polymorphic.
+function smallIntegers(n: number): number[] {
+  return new Array<number>(n).fill(0);
+}
+
+/** Hashes are full 32-bit integers, mostly beyond V8's small integers: an array of doubles holds them without conversion. */
+function doubles(n: number): number[] {
+  return new Array<number>(n).fill(0.5);
+}
+
+/** For analyses that copy their words out, and for `tokenize`. */
+const SHARED_BUFFERS = new WordBuffers();
+/** The buffers in use (see useBuffers), as module variables the scanning loops read once. */
+let current = SHARED_BUFFERS;
+let starts = current.starts;
+let ends = current.ends;
+let flags = current.flags;
+let rawHashes = current.hashes;
+
+function useBuffers(b: WordBuffers): void {
+  current = b;
+  starts = b.starts;
+  ends = b.ends;
+  flags = b.flags;
+  rawHashes = b.hashes;
+}
 
 function ensureCapacity(n: number): void {
   if (n < starts.length) return;
   const size = Math.max(n + 1, starts.length * 2);
-  const s = new Int32Array(size);
-  const e = new Int32Array(size);
-  const f = new Uint8Array(size);
-  const h = new Int32Array(size);
-  s.set(starts);
-  e.set(ends);
-  f.set(flags);
-  h.set(rawHashes);
-  starts = s;
-  ends = e;
-  flags = f;
-  rawHashes = h;
+  const b = current;
+  const grown = (from: number[], to: number[]): number[] => {
+    for (let i = 0; i < from.length; i++) to[i] = from[i]!;
+    return to;
+  };
+  b.starts = grown(b.starts, smallIntegers(size));
+  b.ends = grown(b.ends, smallIntegers(size));
+  b.flags = grown(b.flags, smallIntegers(size));
+  b.hashes = grown(b.hashes, doubles(size));
+  useBuffers(b);
 }
 
 /**
@@ -352,8 +397,9 @@ export interface Tokens {
  * enough to be deliberate: 3 with punctuation (f.r.e.e), 4 with spaces (f r e e).
  */
 export function tokenize(text: string, skip: readonly number[] = []): Tokens {
+  useBuffers(SHARED_BUFFERS);
   const w = wordSpans(text, tokenSpans(text, skip));
-  return { words: wordsOf(text, w), hashes: w.hashes, repaired: w.repaired };
+  return { words: wordsOf(text, starts, ends, w.fixed, w.count), hashes: rawHashes.slice(0, w.count), repaired: w.repaired };
 }
 
 /** Phase 1: token positions, flags and raw hashes into the scratch buffers; returns the count. */
@@ -410,28 +456,24 @@ function tokenSpans(text: string, skip: readonly number[]): number {
   return count;
 }
 
-/**
- * Skeleton words as positions: `spans` holds [start, end) of each word in the text, or, for
- * a word rewritten by repair (a joined spaced run, undone leetspeak, a curly apostrophe),
- * [-1 - k, 0] with the word at `fixed[k]`. Words are sliced only when someone reads them:
- * keyword lookups and the classifier work from the hashes.
- */
-export interface WordSpans {
-  readonly spans: number[];
-  /** `wordHash` of each word, in the same order. */
-  readonly hashes: number[];
-  readonly fixed: readonly string[];
+/** What phase 2 gives besides the compacted buffers. */
+interface WordSpans {
+  /** How many words (the first entries of the buffers). */
+  count: number;
+  fixed: readonly string[];
   /** Words rewritten from leetspeak or joined from spaced letters. */
-  readonly repaired: number;
+  repaired: number;
 }
 
+/** wordSpans' answer: one object, overwritten by the next call (read it at once), not one per text. */
+const spanResult: WordSpans = { count: 0, fixed: [], repaired: 0 };
+
 const NO_FIXED: readonly string[] = [];
-const DOUBLES: number[] = new Array<number>(1024).fill(0.5);
 
 /**
- * Phase 2: skeleton words from the spans: spaced runs joined, leetspeak undone. The arrays are
- * sized for one word per token up front (joining runs only makes fewer), which costs one
- * allocation each instead of the regrowth of pushing.
+ * Phase 2: skeleton words from the tokens: spaced runs joined, leetspeak undone, written over
+ * the tokens in the buffers (word w never comes after token w, so writing it overwrites
+ * nothing still to be read). A text with nothing to repair, most of them, is left as it is.
  */
 function wordSpans(text: string, count: number, lowerPieces = false): WordSpans {
   // The buffers in locals: module variables would be reloaded and rechecked at every read.
@@ -439,11 +481,6 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
   const tokenEnds = ends;
   const tokenFlags = flags;
   const tokenHashes = rawHashes;
-  const spans = new Array<number>(2 * count);
-  // Hashes are full 32-bit integers, most of them beyond V8's small integers: an array made
-  // with `new Array(n)` would be converted to hold doubles at the first one (a second
-  // allocation and copy); a slice of an array of doubles is one allocation of the right kind.
-  const hashes = count <= DOUBLES.length ? DOUBLES.slice(0, count) : new Array<number>(count);
   let fixed: string[] | undefined;
   let words = 0;
   let repaired = 0;
@@ -467,9 +504,9 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
         for (let k = t; k <= u; k++) joined += text[tokenStarts[k]!];
         const word = unleet(lowerPieces ? joined.toLowerCase() : joined);
         fixed ??= [];
-        spans[2 * words] = -1 - fixed.length;
-        spans[2 * words + 1] = 0;
-        hashes[words++] = wordHash(word);
+        tokenStarts[words] = -1 - fixed.length;
+        tokenEnds[words] = 0;
+        tokenHashes[words++] = wordHash(word);
         fixed.push(word);
         repaired++;
         t = u + 1;
@@ -488,33 +525,34 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
       if ((f & 2) !== 0) w = w.replace(/’/g, "'");
       if (w !== raw) word = w;
     }
-    if (word === undefined) {
-      spans[2 * words] = start;
-      spans[2 * words + 1] = end;
-      hashes[words++] = tokenHashes[t]!;
-    } else {
+    if (word !== undefined) {
       fixed ??= [];
-      spans[2 * words] = -1 - fixed.length;
-      spans[2 * words + 1] = 0;
-      hashes[words++] = wordHash(word);
+      tokenStarts[words] = -1 - fixed.length;
+      tokenEnds[words] = 0;
+      tokenHashes[words] = wordHash(word);
       fixed.push(word);
+    } else if (words !== t) {
+      // Behind a joined run the words move up; before one, each is where its token is.
+      tokenStarts[words] = start;
+      tokenEnds[words] = end;
+      tokenHashes[words] = tokenHashes[t]!;
     }
+    words++;
     t++;
   }
-  if (words < count) {
-    spans.length = 2 * words;
-    hashes.length = words;
-  }
-  return { spans, hashes, fixed: fixed ?? NO_FIXED, repaired };
+  const out = spanResult;
+  out.count = words;
+  out.fixed = fixed ?? NO_FIXED;
+  out.repaired = repaired;
+  return out;
 }
 
 /** The words of `wordSpans` as strings. */
-function wordsOf(text: string, w: WordSpans): string[] {
-  const n = w.hashes.length;
+function wordsOf(text: string, starts: readonly number[], ends: readonly number[], fixed: readonly string[], n: number): string[] {
   const words = new Array<string>(n);
   for (let i = 0; i < n; i++) {
-    const s = w.spans[2 * i]!;
-    words[i] = s >= 0 ? text.slice(s, w.spans[2 * i + 1]!) : w.fixed[-1 - s]!;
+    const s = starts[i]!;
+    words[i] = s >= 0 ? text.slice(s, ends[i]!) : fixed[-1 - s]!;
   }
   return words;
 }
@@ -698,8 +736,9 @@ class Analysis implements TextAnalysis {
   readonly length: number;
   readonly script: Script;
   readonly obfuscations: number;
-  /** Where each word is in `folded` (see WordSpans); words are sliced on first read. */
-  private readonly spans: number[];
+  /** Where each word is in `folded` (see WordBuffers); words are sliced on first read. */
+  private readonly starts: readonly number[];
+  private readonly ends: readonly number[];
   private readonly fixed: readonly string[];
   private wordList: string[] | undefined;
   readonly capsRatio: number;
@@ -712,8 +751,9 @@ class Analysis implements TextAnalysis {
   private phones: string[] | undefined;
   private money: string[] | undefined;
 
-  constructor(text: string) {
+  constructor(text: string, buffers: WordBuffers | undefined) {
     this.original = text;
+    useBuffers(buffers ?? SHARED_BUFFERS);
     let count = scanSimple(text);
     let folded: string | undefined;
     let obfuscations = 0;
@@ -756,10 +796,13 @@ class Analysis implements TextAnalysis {
       count = tokenSpans(folded!, NO_SKIP);
     }
     const tokens = folded === undefined ? wordSpans(text, count, true) : wordSpans(folded, count);
-    this.spans = tokens.spans;
+    const words = tokens.count;
+    // In an engine's buffers the words are read where they are; otherwise copied out of the shared ones.
+    this.starts = buffers !== undefined ? starts : starts.slice(0, words);
+    this.ends = buffers !== undefined ? ends : ends.slice(0, words);
+    this.wordHashes = buffers !== undefined ? rawHashes : rawHashes.slice(0, words);
     this.fixed = tokens.fixed;
-    this.wordHashes = tokens.hashes;
-    this.wordCount = tokens.hashes.length;
+    this.wordCount = words;
     this.urls = urls;
     this.obfuscations = obfuscations + tokens.repaired;
   }
@@ -775,21 +818,21 @@ class Analysis implements TextAnalysis {
   }
 
   get words(): readonly string[] {
-    return (this.wordList ??= wordsOf(this.folded, { spans: this.spans, hashes: this.wordHashes as number[], fixed: this.fixed, repaired: 0 }));
+    return (this.wordList ??= wordsOf(this.folded, this.starts, this.ends, this.fixed, this.wordCount));
   }
 
   word(index: number): string {
     if (this.wordList !== undefined) return this.wordList[index]!;
-    const s = this.spans[2 * index]!;
+    const s = this.starts[index]!;
     if (s < 0) return this.fixed[-1 - s]!;
-    const e = this.spans[2 * index + 1]!;
+    const e = this.ends[index]!;
     return this.foldedText !== undefined ? this.foldedText.slice(s, e) : this.original.slice(s, e).toLowerCase();
   }
 
   wordIs(index: number, word: string): boolean {
-    const s = this.spans[2 * index]!;
+    const s = this.starts[index]!;
     if (s < 0) return this.fixed[-1 - s] === word;
-    if (this.spans[2 * index + 1]! - s !== word.length) return false;
+    if (this.ends[index]! - s !== word.length) return false;
     if (this.foldedText !== undefined) return this.foldedText.startsWith(word, s);
     // ASCII with capitals, not lower-cased yet: compare lower-casing each character.
     const text = this.original;
@@ -798,13 +841,13 @@ class Analysis implements TextAnalysis {
   }
 
   wordLength(index: number): number {
-    const s = this.spans[2 * index]!;
-    return s >= 0 ? this.spans[2 * index + 1]! - s : this.fixed[-1 - s]!.length;
+    const s = this.starts[index]!;
+    return s >= 0 ? this.ends[index]! - s : this.fixed[-1 - s]!.length;
   }
 
   /** The first UTF-16 code unit of a word. */
   wordCode(index: number): number {
-    const s = this.spans[2 * index]!;
+    const s = this.starts[index]!;
     return s >= 0 ? (this.foldedText !== undefined ? this.foldedText.charCodeAt(s) : simpleFold(this.original.charCodeAt(s))) : this.fixed[-1 - s]!.charCodeAt(0);
   }
 
@@ -841,7 +884,11 @@ class Analysis implements TextAnalysis {
   }
 }
 
-/** Analyse a text once; the result is shared by every rule and the classifier. */
-export function analyseText(text: string): TextAnalysis {
-  return new Analysis(text);
+/**
+ * Analyse a text once; the result is shared by every rule and the classifier. With `buffers`,
+ * the words' positions and hashes go into them and stay valid only until the next analysis
+ * made with the same buffers (see WordBuffers).
+ */
+export function analyseText(text: string, buffers?: WordBuffers): TextAnalysis {
+  return new Analysis(text, buffers);
 }
