@@ -79,16 +79,28 @@ const FALSE = 2;
 const IN_PROGRESS = 3;
 
 class Evaluation implements MatchContext {
+  message: Message;
+  analysis: TextAnalysis;
+  generation = 0;
   /** CHANNEL_BIT of the message's channel, found once (a lookup by string key per rule costs). */
-  readonly channelBit: number;
+  channelBit = 0;
 
   constructor(
-    readonly message: Message,
-    readonly analysis: TextAnalysis,
     private readonly set: CompiledRuleSet,
-    readonly generation: number,
+    message: Message,
+    analysis: TextAnalysis,
   ) {
+    this.message = message;
+    this.analysis = analysis;
+  }
+
+  /** The same object for every check of a rule set (checks are synchronous): no allocation per message. */
+  begin(message: Message, analysis: TextAnalysis, generation: number): this {
+    this.message = message;
+    this.analysis = analysis;
+    this.generation = generation;
     this.channelBit = message.channel === 'email' ? CHANNEL_BIT.email : CHANNEL_BIT.sms;
+    return this;
   }
 
   keywordHits(leaf: number): number {
@@ -130,6 +142,7 @@ export class CompiledRuleSet {
   private readonly phraseHits: number[] = [];
   private readonly candidates: number[] = [];
   private generation = 0;
+  /** The evaluation context, made once and begun afresh for each message (checks are synchronous). */
   private current: Evaluation | undefined;
 
   constructor(
@@ -205,10 +218,12 @@ export class CompiledRuleSet {
    */
   evaluate(message: Message, analysis: TextAnalysis, volume?: VolumeStore): RuleHit[] {
     if (this.volume !== undefined) this.volume.observe(message, analysis, volume);
-    const generation = ++this.generation;
-    if (generation === 0x7fffffff) this.resetStamps();
-    const ev = new Evaluation(message, analysis, this, this.generation);
-    this.current = ev;
+    let generation = ++this.generation;
+    if (generation === 0x7fffffff) {
+      this.resetStamps();
+      generation = this.generation; // the stamps were cleared for generation 1: use it throughout
+    }
+    const ev = (this.current ??= new Evaluation(this, message, analysis)).begin(message, analysis, generation);
 
     // Scratch arrays are overwritten from 0 with a count kept here (resetting .length costs a call).
     const candidates = this.candidates;

@@ -145,4 +145,13 @@ rules:
     const strict = engineWith(yaml, { thresholds: { quarantine: 2 } });
     expect(strict.check({ from: '1', to: '2', text: 'alpha' }).action).toBe('quarantine');
   });
+
+  it('keeps matching when the per-check generation stamp wraps around', () => {
+    const e = engineWith(rules(rule('KW', 'keywords: ["free entry"]'), rule('META', 'all: [KW, { keywords: [prize] }]'), rule('LEN', 'length: { min: 5 }')));
+    // Two checks short of the wrap, through it, and past it: the same rules fire each time.
+    (e.rules as unknown as { generation: number }).generation = 0x7fffffff - 2;
+    for (let i = 0; i < 5; i++) expect(firing(e, 'free entry to win a prize')).toEqual(['KW', 'META', 'LEN']);
+    expect((e.rules as unknown as { generation: number }).generation).toBeLessThan(10);
+  });
 });
+
