@@ -304,15 +304,15 @@ export function wordHash(word: string): number {
 export class WordBuffers {
   starts = smallIntegers(256);
   ends = smallIntegers(256);
-  /** Per token: bit 1 mixes letters and digits/symbols, bit 2 holds a ’. */
-  flags = smallIntegers(256);
+  /** Per token: bit 1 mixes letters and digits/symbols, bit 2 holds a ’ (read by phase 2 only, so a byte each). */
+  flags = new Uint8Array(256);
   /** Per token the hash of the raw token, computed while scanning it; per word its wordHash. */
   hashes = doubles(256);
 }
 
-// Arrays, not typed arrays: an analysis of its own copies its words out, and V8 allocates a
-// small array six times faster than a small typed array; both kinds in the accessors would make
-// every read polymorphic.
+// Positions and hashes in arrays, not typed arrays: an analysis of its own copies its words out,
+// and V8 allocates a small array six times faster than a small typed array; both kinds in the
+// accessors would make every read polymorphic.
 function smallIntegers(n: number): number[] {
   return new Array<number>(n).fill(0);
 }
@@ -349,7 +349,9 @@ function ensureCapacity(n: number): void {
   };
   b.starts = grown(b.starts, smallIntegers(size));
   b.ends = grown(b.ends, smallIntegers(size));
-  b.flags = grown(b.flags, smallIntegers(size));
+  const f = new Uint8Array(size);
+  f.set(b.flags);
+  b.flags = f;
   b.hashes = grown(b.hashes, doubles(size));
   useBuffers(b);
 }
