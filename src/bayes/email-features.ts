@@ -392,9 +392,6 @@ function privateIp(a: number, b: number): boolean {
   return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
 }
 
-const IPV4_16 = /\b(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}\b/g;
-const ONE_HOST = /\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})\b/;
-
 /**
  * The originating relay: in the oldest Received header whose "from" part names a public IPv4
  * address, that address' /16 and the registered domain of the host named beside it.
@@ -403,11 +400,11 @@ export function originatingRelay(email: EmailFields): { ip16: string; domain: st
   const received = email.headers.get('received') ?? [];
   for (let i = Math.min(received.length, MAX_RECEIVED) - 1; i >= 0; i--) {
     const from = receivedFrom(received[i]!);
-    for (const m of from.matchAll(IPV4_16)) {
+    for (const m of from.matchAll(IPV4)) {
       const a = Number(m[1]);
       const b = Number(m[2]);
       if (a > 255 || b > 255 || privateIp(a, b)) continue;
-      const host = ONE_HOST.exec(from.replace(IPV4_16, ' '))?.[1];
+      const host = from.replace(IPV4, ' ').match(HOST)?.[0];
       return { ip16: `${a}.${b}`, domain: host ? registeredDomain(host) : 'none' };
     }
   }
