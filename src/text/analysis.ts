@@ -633,12 +633,16 @@ for (let c = 0; c < 0x100; c++) simpleClass(c);
 let scannedKinds = 0;
 /** Its capitals as a share of its letters. */
 let scannedCaps = 0;
+/** Its ASCII digits, and where the first token holding a (folded) digit starts, or -1. */
+let scannedDigits = 0;
+let scannedFirstDigit = -1;
 
 /**
  * Find the token spans of a simple text (as `tokenSpans` would on its folded form, without
- * URLs skipped). Returns the token count, or -1 when the text is not simple. Letters and
- * capitals are counted on the way (the classifier reads the share of capitals of every
- * message); digits are counted only when someone asks (`countDigits`).
+ * URLs skipped). Returns the token count, or -1 when the text is not simple. Letters, capitals
+ * and digits are counted on the way (the classifier reads the share of capitals of every
+ * message; phone numbers need five digits), and the first token with a digit is noted: phone
+ * numbers are looked for from there, not from the start of the text.
  */
 function scanSimple(text: string): number {
   const n = text.length;
@@ -652,6 +656,8 @@ function scanSimple(text: string): number {
   let count = 0;
   let letters = 0;
   let upper = 0;
+  let digits = 0;
+  let firstDigit = -1;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -667,6 +673,7 @@ function scanSimple(text: string): number {
     let kinds = k;
     letters += k & S_LETTER;
     upper += (k & S_UPPER) >> 1;
+    digits += (k & S_ORIGINAL_DIGIT) >> 2;
     let h = Math.imul(0x811c9dc5 ^ (k >>> FOLD_SHIFT), 0x01000193);
     i++;
     while (i < n) {
@@ -677,6 +684,7 @@ function scanSimple(text: string): number {
         kinds |= kd;
         letters += kd & S_LETTER;
         upper += (kd & S_UPPER) >> 1;
+        digits += (kd & S_ORIGINAL_DIGIT) >> 2;
         h = Math.imul(h ^ (kd >>> FOLD_SHIFT), 0x01000193);
         i++;
       } else if ((kd & (S_LEET | S_APOSTROPHE)) !== 0 && i + 1 < n) {
@@ -687,6 +695,7 @@ function scanSimple(text: string): number {
         kinds |= kd | ke;
         letters += ke & S_LETTER;
         upper += (ke & S_UPPER) >> 1;
+        digits += (ke & S_ORIGINAL_DIGIT) >> 2;
         h = Math.imul(Math.imul(h ^ (kd >>> FOLD_SHIFT), 0x01000193) ^ (ke >>> FOLD_SHIFT), 0x01000193);
         i += 2;
       } else {
@@ -699,20 +708,16 @@ function scanSimple(text: string): number {
     tokenFlags[count] = (kinds & S_WORD_NOT_DIGIT) !== 0 && (kinds & (S_DIGIT | S_LEET)) !== 0 ? 1 : 0;
     tokenHashes[count] = h === 0 ? 1 : h;
     count++;
+    if (firstDigit < 0 && (kinds & S_DIGIT) !== 0) firstDigit = start;
     seen |= kinds;
   }
   // A complex character that ended a token was classed but not refused above.
   if ((seen & S_COMPLEX) !== 0) return -1;
   scannedKinds = seen;
   scannedCaps = letters === 0 ? 0 : upper / letters;
+  scannedDigits = digits;
+  scannedFirstDigit = firstDigit;
   return count;
-}
-
-/** ASCII digits of a simple text (as `measure` counts them). */
-function countDigits(text: string): number {
-  let digits = 0;
-  for (let i = 0; i < text.length; i++) digits += (SIMPLE[text.charCodeAt(i)]! & S_ORIGINAL_DIGIT) >> 2;
-  return digits;
 }
 
 /** Fold and tokenize a keyword or phrase exactly as message text is, so both sides agree. */
@@ -722,7 +727,73 @@ export function phraseWords(phrase: string): string[] {
 
 // ---- the analysis ------------------------------------------------------------------------
 
-const PHONE = /(?:\+|\b)\d[\d \-.()]{3,18}\d\b/g;
+/** An ASCII digit / a word character as the regex \b sees it / what may come between a number's digits. */
+const P_DIGIT = 1;
+const P_WORD = 2;
+const P_INSIDE = 4;
+const PHONE_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  PHONE_CLASS[c] = (/\d/.test(ch) ? P_DIGIT : 0) | (/\w/.test(ch) ? P_WORD : 0) | (/[\d \-.()]/.test(ch) ? P_INSIDE : 0);
+}
+
+function phoneClass(c: number): number {
+  return c < 128 ? PHONE_CLASS[c]! : 0;
+}
+
+/**
+ * Phone numbers and short codes written in `text` from position `from`: exactly what
+ * /(?:\+|\b)\d[\d \-.()]{3,18}\d\b/g finds (a digit after a '+' or a word boundary, 3 to 18
+ * digits, spaces, dashes, dots or brackets, a digit at a word boundary; the longest such
+ * stretch), kept when it has 5 to 15 digits, as its digits with a leading '+' kept. Written
+ * out because the regex and the clean-up of each match cost more than the rest of a check's
+ * number handling (test/engine/phone-numbers.test.ts holds it to the regex).
+ */
+export function findPhoneNumbers(text: string, from: number, out: string[]): void {
+  const n = text.length;
+  let p = from;
+  while (p < n) {
+    const c = text.charCodeAt(p);
+    let first: number;
+    if (c === 0x2b) {
+      if (p + 1 >= n || (phoneClass(text.charCodeAt(p + 1)) & P_DIGIT) === 0) {
+        p++;
+        continue;
+      }
+      first = p + 1;
+    } else if ((phoneClass(c) & P_DIGIT) !== 0 && (p === 0 || (phoneClass(text.charCodeAt(p - 1)) & P_WORD) === 0)) {
+      first = p;
+    } else {
+      p++;
+      continue;
+    }
+    // The stretch of digits and separators after the first digit (19 at most are ever used),
+    // then the longest prefix of it (3 to 18 characters before a last digit) that ends at a boundary.
+    let run = 0;
+    while (run < 19 && first + 1 + run < n && (phoneClass(text.charCodeAt(first + 1 + run)) & P_INSIDE) !== 0) run++;
+    let end = -1;
+    for (let between = Math.min(18, run - 1); between >= 3; between--) {
+      const last = first + 1 + between;
+      if ((phoneClass(text.charCodeAt(last)) & P_DIGIT) !== 0 && (last + 1 >= n || (phoneClass(text.charCodeAt(last + 1)) & P_WORD) === 0)) {
+        end = last + 1;
+        break;
+      }
+    }
+    if (end < 0) {
+      p++;
+      continue;
+    }
+    let digits = 0;
+    for (let i = first; i < end; i++) digits += phoneClass(text.charCodeAt(i)) & P_DIGIT;
+    if (digits >= 5 && digits <= 15) {
+      let number = digits === end - first ? text.slice(first, end) : '';
+      if (number === '') for (let i = first; i < end; i++) if ((phoneClass(text.charCodeAt(i)) & P_DIGIT) !== 0) number += text[i];
+      out.push(c === 0x2b ? '+' + number : number);
+    }
+    p = end;
+  }
+}
+
 const MONEY =
   /(?:[£$€¥₹₦]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|m|million|thousand))?|\b\d[\d,]*(?:\.\d+)?\s?(?:pounds?|dollars?|euros?|gbp|usd|eur|quid|naira|rupees?|ksh)\b)/g;
 const NO_SKIP: readonly number[] = [];
@@ -744,8 +815,10 @@ class Analysis implements TextAnalysis {
   private readonly fixed: readonly string[];
   private wordList: string[] | undefined;
   readonly capsRatio: number;
-  /** ASCII digits of the original (-1 until first asked on the fast path). */
-  private digits: number;
+  /** ASCII digits of the original. */
+  private readonly digits: number;
+  /** No phone number starts before this position (the first token with a digit, on the fast path). */
+  private readonly digitsFrom: number;
   /** The original holds an ASCII digit (for ASCII it is exact; otherwise it is `digits > 0`). */
   private readonly anyDigit: boolean;
   /** The folded text holds no ASCII digit (known on the fast path only), so no amount either. */
@@ -766,7 +839,8 @@ class Analysis implements TextAnalysis {
       if ((kinds & S_REPLACED) !== 0) folded = foldText(text).text;
       else folded = (kinds & S_UPPER) === 0 ? text : undefined;
       this.capsRatio = scannedCaps;
-      this.digits = (kinds & S_ORIGINAL_DIGIT) === 0 ? 0 : -1;
+      this.digits = scannedDigits;
+      this.digitsFrom = scannedFirstDigit;
       this.anyDigit = (kinds & S_ORIGINAL_DIGIT) !== 0;
       this.noDigits = (kinds & S_DIGIT) === 0;
       this.length = text.length;
@@ -779,6 +853,7 @@ class Analysis implements TextAnalysis {
       folded = fold.text;
       obfuscations = fold.confusables + fold.invisibles;
       this.digits = m.digits;
+      this.digitsFrom = 0;
       this.anyDigit = m.digits > 0;
       this.noDigits = false; // folding can make digits (fullwidth, circled, fractions)
       this.length = m.codePoints;
@@ -811,12 +886,6 @@ class Analysis implements TextAnalysis {
 
   get folded(): string {
     return (this.foldedText ??= this.original.toLowerCase());
-  }
-
-  /** Only the fast path defers counting digits (the other path measures while it folds). */
-  private digitCount(): number {
-    if (this.digits < 0) this.digits = countDigits(this.original);
-    return this.digits;
   }
 
   get words(): readonly string[] {
@@ -860,15 +929,10 @@ class Analysis implements TextAnalysis {
   get phoneNumbers(): readonly string[] {
     if (this.phones === undefined) {
       const found: string[] = [];
-      if (this.digitCount() < 5) return (this.phones = found); // no room for a 5-digit number
+      if (this.digits < 5) return (this.phones = found); // no room for a 5-digit number
       // Digits, separators and word boundaries are the same in the original when the folded
       // text is only its lower case (see S_REPLACED): no need to lower-case it for this.
-      const text = this.foldedText ?? this.original;
-      PHONE.lastIndex = 0;
-      for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
-        const digits = m[0].replace(/[^\d]/g, '');
-        if (digits.length >= 5 && digits.length <= 15) found.push(m[0].startsWith('+') ? '+' + digits : digits);
-      }
+      findPhoneNumbers(this.foldedText ?? this.original, Math.max(0, this.digitsFrom - 1), found);
       this.phones = found;
     }
     return this.phones;

@@ -1,0 +1,61 @@
+/**
+ * Phone numbers in message text are found by a hand-written scanner (findPhoneNumbers) that
+ * must find exactly what the regex it replaced finds: the same matches, the same digits kept.
+ */
+import { describe, expect, it } from 'vitest';
+import { analyseText, findPhoneNumbers } from '../../src/text/analysis.js';
+import { prng, uciCorpus } from '../../bench/lib/measure.js';
+
+const PHONE = /(?:\+|\b)\d[\d \-.()]{3,18}\d\b/g;
+
+/** The regex version, as the analysis ran it before. */
+function byRegex(text: string): string[] {
+  const found: string[] = [];
+  PHONE.lastIndex = 0;
+  for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
+    const digits = m[0].replace(/[^\d]/g, '');
+    if (digits.length >= 5 && digits.length <= 15) found.push(m[0].startsWith('+') ? '+' + digits : digits);
+  }
+  return found;
+}
+
+function byScanner(text: string, from = 0): string[] {
+  const found: string[] = [];
+  findPhoneNumbers(text, from, found);
+  return found;
+}
+
+describe('phone numbers in text', () => {
+  it('finds numbers written with spaces, dashes, dots and brackets, with or without +', () => {
+    expect(byScanner('Call 09061701461 to claim')).toEqual(['09061701461']);
+    expect(byScanner('ring +44 (0)20 7946-0018 now')).toEqual(['+4402079460018']);
+    expect(byScanner('For your chat line call 0871 872 9758 now')).toEqual(['08718729758']);
+    expect(byScanner('txt WIN to 87121 or 81010')).toEqual(['87121', '81010']);
+    expect(byScanner('only 1234 here, and a12345 is no number')).toEqual([]);
+  });
+
+  it('agrees with the regex on every text of the UCI corpus', () => {
+    const differing = uciCorpus()
+      .map((c) => c.text)
+      .filter((t) => JSON.stringify(byScanner(t)) !== JSON.stringify(byRegex(t)));
+    expect(differing.slice(0, 5)).toEqual([]);
+  });
+
+  it('agrees with the regex on 50,000 random texts made of digits, separators and word characters', () => {
+    const random = prng(2026);
+    const alphabet = '0123456789012345678901234567890123456789 +-.()_ax£\u00e9\u0661';
+    const differing: string[] = [];
+    for (let k = 0; k < 50_000 && differing.length < 5; k++) {
+      const length = 1 + Math.floor(random() * 60);
+      let text = '';
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
+      if (JSON.stringify(byScanner(text)) !== JSON.stringify(byRegex(text))) differing.push(text);
+    }
+    expect(differing).toEqual([]);
+  });
+
+  it('gives the same numbers from the analysis, which starts looking at the first token with a digit', () => {
+    const texts = ['Hi there, call +447700900123 today', 'abc (0800) 123-456 x', 'no numbers at all', 'x 1 2 3 4 5 6', 'FREE msg: txt 87121 £1.50 per min'];
+    for (const t of texts) expect(analyseText(t).phoneNumbers).toEqual(byRegex(t));
+  });
+});
