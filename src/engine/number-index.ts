@@ -5,6 +5,11 @@
  * the message's number and probes once or twice; no string is hashed and none of the pointer
  * chasing of a Map of a million strings happens (that lookup was the costliest line of a
  * check with 100,000 subscribers). Other keys (short codes) are few and go to a Map.
+ *
+ * Even so, the table is megabytes, and a probe of it is a cache miss for every message; most
+ * find nothing. So a bit per key hash, in a filter of about 16 bits per key (a few hundred
+ * kilobytes that stay in cache), answers most misses before the table is read: a clear bit
+ * means certainly no subscriber. Removed keys keep their bit until the table is rebuilt.
  */
 import { e164Digits } from '../rules/patterns.js';
 
@@ -15,6 +20,14 @@ function slotHash(x: number): number {
   return h ^ (h >>> 15);
 }
 
+/** The filter bit of a key, from its slot hash remixed (so it does not follow the slot). */
+function filterBit(h: number, mask: number): number {
+  return Math.imul(h ^ (h >>> 16), 0x85ebca6b) & mask;
+}
+
+/** At most 2^21 filter bits (256 KB): 20 bits a key at 100,000 keys, and still small enough to stay in cache. */
+const MAX_FILTER_BITS = 1 << 21;
+
 export class NumberIndex<T> {
   /** 0 marks an empty slot (no E.164 number is 0). A removed key keeps its slot, value undefined. */
   private keys = new Float64Array(1024);
@@ -22,15 +35,21 @@ export class NumberIndex<T> {
   private mask = 1023;
   private usedSlots = 0;
   private readonly others = new Map<string, T>();
+  /** The filter bit of every key in the table is set (and some of removed ones). */
+  private filter = new Int32Array((1024 * 8) >>> 5);
+  private filterMask = 1024 * 8 - 1;
 
   get(key: string): T | undefined {
     // An engine without subscribers (operator rules only) skips reading the number at all.
     if (this.usedSlots === 0 && this.others.size === 0) return undefined;
     const x = e164Digits(key);
     if (x < 0) return this.others.size === 0 ? undefined : this.others.get(key);
+    const h = slotHash(x);
+    const bit = filterBit(h, this.filterMask);
+    if ((this.filter[bit >>> 5]! & (1 << (bit & 31))) === 0) return undefined;
     const keys = this.keys;
     const mask = this.mask;
-    let slot = slotHash(x) & mask;
+    let slot = h & mask;
     for (;;) {
       const k = keys[slot]!;
       if (k === x) return this.values[slot];
@@ -60,7 +79,13 @@ export class NumberIndex<T> {
     if (value === undefined) return;
     this.keys[slot] = x;
     this.values[slot] = value;
+    this.mark(x);
     if (++this.usedSlots * 2 > this.keys.length) this.grow();
+  }
+
+  private mark(x: number): void {
+    const bit = filterBit(slotHash(x), this.filterMask);
+    this.filter[bit >>> 5]! |= 1 << (bit & 31);
   }
 
   /** Rebuild without removed keys: at double the size, or the same when removals made the room. */
@@ -74,6 +99,10 @@ export class NumberIndex<T> {
     this.values = new Array<T | undefined>(size);
     this.mask = size - 1;
     this.usedSlots = 0;
+    // 16 filter bits a key when the table is as full as it gets (size / 2 keys).
+    const bits = Math.min(size * 8, MAX_FILTER_BITS);
+    this.filter = new Int32Array(bits >>> 5);
+    this.filterMask = bits - 1;
     for (let i = 0; i < oldKeys.length; i++) {
       const v = oldValues[i];
       if (oldKeys[i] === 0 || v === undefined) continue;
@@ -81,6 +110,7 @@ export class NumberIndex<T> {
       while (this.keys[slot] !== 0) slot = (slot + 1) & this.mask;
       this.keys[slot] = oldKeys[i]!;
       this.values[slot] = v;
+      this.mark(oldKeys[i]!);
       this.usedSlots++;
     }
   }
