@@ -34,6 +34,16 @@ export interface PhraseEntry {
 /** Beyond this many children a node looks its next word up by hash instead of comparing each. */
 const FEW_CHILDREN = 8;
 
+/**
+ * Bits of the first-word filter: 4 KB, which stays in the nearest cache while the hash table
+ * of first words (16 bytes a word) does not; most message words start no phrase.
+ */
+const FIRST_BITS = 1 << 15;
+
+function firstBit(h: number): number {
+  return Math.imul(h, 0x2c1b3c6d) >>> 17;
+}
+
 function indexWideLevels(node: TrieNode): void {
   node.nextByHash = undefined;
   if (node.next.length > FEW_CHILDREN) {
@@ -58,6 +68,8 @@ export class KeywordIndex {
   private keys = new Int32Array(0);
   private nodes: Array<TrieNode | undefined> = [];
   private mask = -1;
+  /** A bit per first-word hash (FIRST_BITS of them): a clear bit answers "no phrase starts here" from a few kilobytes. */
+  private firstBits = new Int32Array(FIRST_BITS >>> 5);
   private sealed = true;
 
   /** Add a phrase (already split into skeleton words) for a leaf; returns its phrase id. */
@@ -95,7 +107,10 @@ export class KeywordIndex {
     const keys = new Int32Array(size);
     const nodes = new Array<TrieNode | undefined>(size).fill(undefined);
     const mask = size - 1;
+    const firstBits = new Int32Array(FIRST_BITS >>> 5);
     for (const node of this.root.values()) {
+      const bit = firstBit(node.hash);
+      firstBits[bit >>> 5]! |= 1 << (bit & 31);
       node.sameHash = undefined;
       const h = wordHash(node.word);
       let i = Math.imul(h, 0x9e3779b1) & mask;
@@ -109,6 +124,7 @@ export class KeywordIndex {
     }
     for (const node of this.root.values()) indexWideLevels(node);
     this.keys = keys;
+    this.firstBits = firstBits;
     this.nodes = nodes;
     this.mask = mask;
     this.sealed = true;
@@ -124,10 +140,13 @@ export class KeywordIndex {
     let count = 0;
     const keys = this.keys;
     const mask = this.mask;
+    const firstBits = this.firstBits;
     const hashes = words.wordHashes;
     const n = words.wordCount;
     for (let i = 0; i < n; i++) {
       const h = hashes[i]!;
+      const bit = firstBit(h);
+      if ((firstBits[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
       let slot = Math.imul(h, 0x9e3779b1) & mask;
       let k = keys[slot]!;
       while (k !== h && k !== 0) {
