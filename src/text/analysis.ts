@@ -549,6 +549,15 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
   return out;
 }
 
+/** `wordSpans`' answer for tokens that are their words already. */
+function unrepaired(count: number): WordSpans {
+  const out = spanResult;
+  out.count = count;
+  out.fixed = NO_FIXED;
+  out.repaired = 0;
+  return out;
+}
+
 /** The words of `wordSpans` as strings. */
 function wordsOf(text: string, starts: readonly number[], ends: readonly number[], fixed: readonly string[], n: number): string[] {
   const words = new Array<string>(n);
@@ -636,6 +645,12 @@ let scannedCaps = 0;
 /** Its ASCII digits, and where the first token holding a (folded) digit starts, or -1. */
 let scannedDigits = 0;
 let scannedFirstDigit = -1;
+/**
+ * Some token may need phase 2 (`wordSpans`): it mixes letters with digits or leet symbols, or
+ * it is a single character after another (the start of a spaced run). Most texts have none,
+ * and their tokens are their words as they are.
+ */
+let scannedMayRepair = false;
 
 /**
  * Find the token spans of a simple text (as `tokenSpans` would on its folded form, without
@@ -658,6 +673,8 @@ function scanSimple(text: string): number {
   let upper = 0;
   let digits = 0;
   let firstDigit = -1;
+  let mayRepair = false;
+  let previousSingle = false;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -705,9 +722,13 @@ function scanSimple(text: string): number {
     tokenStarts[count] = start;
     tokenEnds[count] = i;
     // Only a token mixing letters with digits or leet symbols can be leetspeak.
-    tokenFlags[count] = (kinds & S_WORD_NOT_DIGIT) !== 0 && (kinds & (S_DIGIT | S_LEET)) !== 0 ? 1 : 0;
+    const flag = (kinds & S_WORD_NOT_DIGIT) !== 0 && (kinds & (S_DIGIT | S_LEET)) !== 0 ? 1 : 0;
+    tokenFlags[count] = flag;
     tokenHashes[count] = h === 0 ? 1 : h;
     count++;
+    const single = i - start === 1;
+    if (flag !== 0 || (single && previousSingle)) mayRepair = true;
+    previousSingle = single;
     if (firstDigit < 0 && (kinds & S_DIGIT) !== 0) firstDigit = start;
     seen |= kinds;
   }
@@ -717,6 +738,7 @@ function scanSimple(text: string): number {
   scannedCaps = letters === 0 ? 0 : upper / letters;
   scannedDigits = digits;
   scannedFirstDigit = firstDigit;
+  scannedMayRepair = mayRepair;
   return count;
 }
 
@@ -865,14 +887,18 @@ class Analysis implements TextAnalysis {
     if (folded === undefined && mayHoldLink && mayHoldUrl(text, true)) folded = text.toLowerCase();
     this.foldedText = folded;
     const urls = folded === undefined || !mayHoldLink ? NO_URLS : extractUrls(folded);
+    // The scan's tokens are the words when there are no links to leave out and nothing to repair.
+    let repair = true;
     if (urls.length > 0) {
       const skip: number[] = [];
       for (const u of urls) skip.push(u.start, u.end);
       count = tokenSpans(folded!, skip);
     } else if (count < 0) {
       count = tokenSpans(folded!, NO_SKIP);
+    } else {
+      repair = scannedMayRepair;
     }
-    const tokens = folded === undefined ? wordSpans(text, count, true) : wordSpans(folded, count);
+    const tokens = !repair ? unrepaired(count) : folded === undefined ? wordSpans(text, count, true) : wordSpans(folded, count);
     const words = tokens.count;
     // In an engine's buffers the words are read where they are; otherwise copied out of the shared ones.
     this.starts = buffers !== undefined ? starts : starts.slice(0, words);
