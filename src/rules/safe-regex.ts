@@ -140,11 +140,14 @@ function requiredIn(stack: readonly Tokens[], ignoreCase: boolean, out: Probe[])
   }
 }
 
-/** One required character class: tested natively, or by the analysis' digit count. */
+/** One required character class: looked for with `indexOf` (a native search), or read off the analysis' digit count. */
 interface RequiredProbe {
   /** Only ASCII digits: absent from any text without a digit. */
   readonly digits: boolean;
-  readonly re: RegExp;
+  /** The class's characters; a text holding none of them cannot match. */
+  readonly chars: readonly string[];
+  /** The same with the capitals of its ASCII letters: for the original of a text whose folded form is its lower case. */
+  readonly anyCase: readonly string[];
 }
 
 /**
@@ -153,9 +156,18 @@ interface RequiredProbe {
  */
 export interface RequiredChars {
   readonly branches: ReadonlyArray<readonly RequiredProbe[]>;
+  /**
+   * Every needed character is an ASCII letter or has no case (digits, £, /): a text whose folded
+   * form is its lower case can be tested on its original, capitals counting as their lower case,
+   * without building the folded text.
+   */
+  readonly caseless: boolean;
 }
 
-const hex4 = (c: number): string => '\\u' + c.toString(16).padStart(4, '0');
+/** A character that no other character lower-cases to (digits, punctuation, £), or an ASCII letter. */
+function simpleCase(ch: string): boolean {
+  return /^[a-z]$/.test(ch) || (ch.toLowerCase() === ch && ch.toUpperCase() === ch);
+}
 
 /** The required characters of a pattern, or undefined when it gives none to rely on. */
 export function requiredChars(pattern: string, flags = ''): RequiredChars | undefined {
@@ -173,33 +185,45 @@ export function requiredChars(pattern: string, flags = ''): RequiredChars | unde
   const branches = top.options ?? (top.stack ? [top.stack] : []);
   if (branches.length === 0) return undefined;
   const out: RequiredProbe[][] = [];
+  let caseless = true;
   for (const branch of branches) {
     const found: Probe[] = [];
     requiredIn(branch, ignoreCase, found);
     if (found.length === 0) return undefined; // this alternative can match anything
     // Digit classes first (free to test), then at most two others.
-    const probes = found.map((p) => {
-      const chars = [...p.ascii, ...p.other];
-      return { digits: chars.every((c) => c >= 0x30 && c <= 0x39), re: new RegExp('[' + chars.map(hex4).join('') + ']') };
+    const probes = found.map((p): RequiredProbe => {
+      const codes = [...p.ascii, ...p.other];
+      const chars = codes.map((c) => String.fromCharCode(c));
+      const anyCase = [...new Set(chars.flatMap((ch) => (/^[a-z]$/.test(ch) ? [ch, ch.toUpperCase()] : [ch])))];
+      return { digits: codes.every((c) => c >= 0x30 && c <= 0x39), chars, anyCase };
     });
     const digits = probes.filter((p) => p.digits).slice(0, 1);
-    out.push([...digits, ...probes.filter((p) => !p.digits).slice(0, 2)]);
+    const chosen = [...digits, ...probes.filter((p) => !p.digits).slice(0, 2)];
+    if (!chosen.every((p) => p.chars.every(simpleCase))) caseless = false;
+    out.push(chosen);
   }
-  return { branches: out };
+  return { branches: out, caseless };
 }
 
 /**
  * False only when `text` cannot match: some need of every alternative is absent.
- * `mayHoldDigit` false promises the text has no ASCII digit.
+ * `mayHoldDigit` false promises the text has no ASCII digit. With `lowerCased` (only when
+ * `required.caseless`), the regex runs on `text` lower-cased, and `text` is tested as such.
  */
-export function mayMatch(required: RequiredChars, text: string, mayHoldDigit: boolean): boolean {
+export function mayMatch(required: RequiredChars, text: string, mayHoldDigit: boolean, lowerCased = false): boolean {
   const branches = required.branches;
   for (let b = 0; b < branches.length; b++) {
     const probes = branches[b]!;
     let all = true;
     for (let k = 0; k < probes.length && all; k++) {
       const p = probes[k]!;
-      all = p.digits ? mayHoldDigit : p.re.test(text);
+      if (p.digits) {
+        all = mayHoldDigit;
+        continue;
+      }
+      const chars = lowerCased ? p.anyCase : p.chars;
+      all = false;
+      for (let c = 0; c < chars.length && !all; c++) all = text.indexOf(chars[c]!) >= 0;
     }
     if (all) return true;
   }

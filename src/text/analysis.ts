@@ -37,6 +37,11 @@ export interface TextAnalysis {
   wordCode(index: number): number;
   /** False only when that text certainly holds no ASCII digit (lets rules skip digit regexes). */
   mayHoldDigit(on: 'folded' | 'original'): boolean;
+  /**
+   * The folded text is the original in lower case (most texts: nothing to map but capitals).
+   * Then a test of characters can read the original, ignoring case, and need not build `folded`.
+   */
+  readonly foldedIsLowerCase: boolean;
   readonly urls: readonly UrlInfo[];
   /** Digit strings of 5 to 15 digits (phone numbers and short codes), leading + kept. */
   readonly phoneNumbers: readonly string[];
@@ -847,6 +852,7 @@ class Analysis implements TextAnalysis {
   private readonly noDigits: boolean;
   private phones: string[] | undefined;
   private money: string[] | undefined;
+  readonly foldedIsLowerCase: boolean;
 
   constructor(text: string, buffers: WordBuffers | undefined) {
     this.original = text;
@@ -860,6 +866,7 @@ class Analysis implements TextAnalysis {
       const kinds = scannedKinds;
       if ((kinds & S_REPLACED) !== 0) folded = foldText(text).text;
       else folded = (kinds & S_UPPER) === 0 ? text : undefined;
+      this.foldedIsLowerCase = (kinds & S_REPLACED) === 0;
       this.capsRatio = scannedCaps;
       this.digits = scannedDigits;
       this.digitsFrom = scannedFirstDigit;
@@ -873,6 +880,7 @@ class Analysis implements TextAnalysis {
       // all-Cyrillic "Рау" inside an English sentence is disguise, inside Russian it is Russian.
       const fold = foldText(text, m.letters === 0 || m.latin * 5 >= m.letters * 2);
       folded = fold.text;
+      this.foldedIsLowerCase = false;
       obfuscations = fold.confusables + fold.invisibles;
       this.digits = m.digits;
       this.digitsFrom = 0;

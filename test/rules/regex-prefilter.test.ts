@@ -39,6 +39,18 @@ describe('regex prefilter', () => {
     expect(may('call me at 5')).toBe(false); // a digit, but no 'p' and no currency sign
     expect(may('Reply to enter, 150p/msg, 18+ only')).toBe(true);
     expect(may('Calls cost £1.50 per min from landlines')).toBe(true);
+    // Read off the original when the folded text is its lower case: capitals count.
+    expect(r!.caseless).toBe(true);
+    expect(mayMatch(r!, 'REPLY NOW, 150P/MSG', true, true)).toBe(true);
+    expect(mayMatch(r!, 'CALL ME AT 5', true, true)).toBe(false);
+    expect(mayMatch(r!, 'CALL ME AT 5P', true, false)).toBe(false); // as a folded text, 'P' is not 'p'
+    expect(mayMatch(r!, 'CALL ME AT 5P', true, true)).toBe(true);
+  });
+
+  it('tests an original as its lower case only when every needed character is a letter of ASCII or has no case', () => {
+    expect(requiredChars('é\\d')!.caseless).toBe(false);
+    expect(requiredChars('[£$]\\d')!.caseless).toBe(true);
+    expect(requiredChars('x\\d')!.caseless).toBe(true);
   });
 
   it('gives no requirement when an alternative can match anything, or letters under the i flag', () => {
@@ -70,6 +82,10 @@ describe('regex prefilter', () => {
         const may = r === undefined || mayMatch(r, t, a.mayHoldDigit('original'));
         const mayFolded = r === undefined || mayMatch(r, a.folded, a.mayHoldDigit('folded'));
         if (onFolded && !mayFolded) throw new Error(`/${pattern}/${flags} matches the folded ${JSON.stringify(a.folded)} but the prefilter skipped it`);
+        // The engine's way for most texts: the original tested as its lower case, the folded text never built.
+        if (r !== undefined && r.caseless && a.foldedIsLowerCase && onFolded && !mayMatch(r, t, a.mayHoldDigit('folded'), true)) {
+          throw new Error(`/${pattern}/${flags} matches the folded ${JSON.stringify(a.folded)} but the prefilter skipped its original`);
+        }
         const matches = onOriginal;
         if (matches && !may) throw new Error(`/${pattern}/${flags} matches ${JSON.stringify(t)} but the prefilter skipped it`);
         if (!may) skipped++;

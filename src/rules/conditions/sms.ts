@@ -130,8 +130,16 @@ const regex: ConditionKind = {
     const required = requiredChars(pattern, flags);
     return {
       test: (c) => {
-        const text = on === 'folded' ? c.analysis.folded : c.analysis.original;
-        if (required !== undefined && !mayMatch(required, text, c.analysis.mayHoldDigit(on))) return null; // a required character is absent
+        const a = c.analysis;
+        if (required !== undefined) {
+          // A required character is absent: no need to run the regex, nor to lower-case the text for it.
+          const absent =
+            on === 'folded' && required.caseless && a.foldedIsLowerCase
+              ? !mayMatch(required, a.original, a.mayHoldDigit('folded'), true)
+              : !mayMatch(required, on === 'folded' ? a.folded : a.original, a.mayHoldDigit(on));
+          if (absent) return null;
+        }
+        const text = on === 'folded' ? a.folded : a.original;
         const m = execBounded(re, text);
         if (m === null) return null;
         const excerpt = m[0].length > 40 ? m[0].slice(0, 39) + '…' : m[0];
