@@ -135,7 +135,19 @@ export class CompiledRuleSet {
   private readonly ruleStamp: Int32Array;
   private readonly ruleState: Uint8Array;
   private readonly ruleDetail: Array<string | null>;
-  private readonly leafRules: readonly number[][];
+  // What the hot loops read of each rule, leaf and phrase, in flat typed arrays: a check touches
+  // a handful of a thousand rules, and each object looked into (a rule body, a leaf's list) was
+  // a cache miss of its own.
+  /** Per rule: its keyword gate leaf or -1; the channels it can match on; whether it needs a link. */
+  private readonly ruleGate: Int32Array;
+  private readonly ruleChannels: Uint8Array;
+  private readonly ruleNeedsUrls: Uint8Array;
+  private readonly ruleConditions: ReadonlyArray<readonly Condition[]>;
+  /** The rules a leaf gates: ruleOfLeaf[leafStart[leaf] … leafStart[leaf + 1]). */
+  private readonly leafStart: Int32Array;
+  private readonly ruleOfLeaf: Int32Array;
+  /** Per phrase: its leaf. */
+  private readonly phraseLeaf: Int32Array;
   /** Rules without a keyword gate that can match on sms (index 0) and on email (index 1). */
   private readonly alwaysEvaluate: readonly [Int32Array, Int32Array];
   /** Reused per check: phrase ids found by the keyword scan, gated rules to evaluate. */
@@ -147,7 +159,7 @@ export class CompiledRuleSet {
 
   constructor(
     rules: readonly CompiledRule[],
-    private readonly bodies: readonly RuleBody[],
+    bodies: readonly RuleBody[],
     readonly keywords: KeywordIndex,
     leafCount: number,
     readonly normaliser: AddressNormaliser,
@@ -176,7 +188,14 @@ export class CompiledRuleSet {
         if ((b.channels & CHANNEL_BIT.email) !== 0) email.push(i);
       }
     });
-    this.leafRules = leafRules;
+    this.leafStart = new Int32Array(leafCount + 1);
+    leafRules.forEach((list, leaf) => (this.leafStart[leaf + 1] = this.leafStart[leaf]! + list.length));
+    this.ruleOfLeaf = Int32Array.from(leafRules.flat());
+    this.ruleGate = Int32Array.from(bodies, (b) => b.gate);
+    this.ruleChannels = Uint8Array.from(bodies, (b) => b.channels);
+    this.ruleNeedsUrls = Uint8Array.from(bodies, (b) => (b.needsUrls ? 1 : 0));
+    this.ruleConditions = bodies.map((b) => b.conditions);
+    this.phraseLeaf = Int32Array.from(keywords.phrases, (p) => p.leaf);
     this.alwaysEvaluate = [Int32Array.from(sms), Int32Array.from(email)];
   }
 
@@ -188,19 +207,20 @@ export class CompiledRuleSet {
       if (state === FALSE || state === IN_PROGRESS) return null;
     }
     this.ruleStamp[index] = ev.generation;
-    const body = this.bodies[index]!;
+    const gate = this.ruleGate[index]!;
     if (
-      (body.gate >= 0 && this.leafStamp[body.gate] !== ev.generation) ||
-      (body.channels & ev.channelBit) === 0 ||
-      (body.needsUrls && ev.analysis.urls.length === 0)
+      (gate >= 0 && this.leafStamp[gate] !== ev.generation) ||
+      (this.ruleChannels[index]! & ev.channelBit) === 0 ||
+      (this.ruleNeedsUrls[index] === 1 && ev.analysis.urls.length === 0)
     ) {
       this.ruleState[index] = FALSE;
       return null;
     }
     this.ruleState[index] = IN_PROGRESS;
     let detail = '';
-    for (const cond of body.conditions) {
-      const d = cond.test(ev);
+    const conditions = this.ruleConditions[index]!;
+    for (let k = 0; k < conditions.length; k++) {
+      const d = conditions[k]!.test(ev);
       if (d === null) {
         this.ruleState[index] = FALSE;
         return null;
@@ -231,18 +251,18 @@ export class CompiledRuleSet {
     if (this.keywords.size > 0) {
       const found = this.phraseHits;
       const phraseCount = this.keywords.scan(analysis, found);
-      const phrases = this.keywords.phrases;
+      const phraseLeaf = this.phraseLeaf;
       for (let p = 0; p < phraseCount; p++) {
         const phraseId = found[p]!;
         if (this.phraseStamp[phraseId] === generation) continue; // count each phrase once
         this.phraseStamp[phraseId] = generation;
-        const leaf = phrases[phraseId]!.leaf;
+        const leaf = phraseLeaf[phraseId]!;
         if (this.leafStamp[leaf] !== generation) {
           this.leafStamp[leaf] = generation;
           this.leafCount[leaf] = 1;
           this.leafFirst[leaf] = phraseId;
-          const rules = this.leafRules[leaf]!;
-          for (let r = 0; r < rules.length; r++) candidates[count++] = rules[r]!;
+          const end = this.leafStart[leaf + 1]!;
+          for (let r = this.leafStart[leaf]!; r < end; r++) candidates[count++] = this.ruleOfLeaf[r]!;
         } else {
           this.leafCount[leaf]!++;
         }
