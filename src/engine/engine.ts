@@ -25,14 +25,15 @@ import {
   planQuietWindow,
   planSender,
   planSubscriber,
+  PlanArena,
   SubscriberRuleError,
+  type CompiledSource,
   type CompiledSubscriber,
-  type SubscriberPlan,
 } from '../rules/subscriber.js';
 import type { SubscriberRules } from '../rules/subscriber-types.js';
 import { assertTimeZone } from '../rules/time.js';
 import { MemoryVolumeStore, type VolumeStore } from '../rules/volume-store.js';
-import { NumberIndex } from './number-index.js';
+import { NOT_A_NUMBER, NumberIndex } from './number-index.js';
 import { actionSeverity, type Action, type Reason, type ScoreBand, type SpamClassifier, type Thresholds, type Verdict } from './types.js';
 
 export const DEFAULT_THRESHOLDS: Thresholds = { tag: 4, quarantine: 6, block: 12 };
@@ -82,8 +83,28 @@ interface SubscriberEntry {
   readonly rules: SubscriberRules;
   /** Compiled on first use; null when the stored rules do not compile. */
   compiled: CompiledSubscriber | null | undefined;
-  /** The compact plan read first on the hot path (rules/subscriber.ts); made with `compiled`. */
-  plan: SubscriberPlan | null | undefined;
+  /**
+   * Where its compact plan (rules/subscriber.ts), read first on the hot path, is in the engine's
+   * PlanArena: -1 until made (with `compiled`), NO_PLAN when the rules do not compile.
+   */
+  plan: number;
+}
+
+const NO_PLAN = -2;
+
+/**
+ * The subscriber a check is reading, as its index slot: the entry and its compiled rules are
+ * fetched only when the plan says they must be read (one object per engine, reset per check).
+ */
+class SubscriberAt implements CompiledSource {
+  slot = -1;
+  entry: SubscriberEntry | undefined = undefined;
+
+  constructor(private readonly index: NumberIndex<SubscriberEntry>) {}
+
+  compiled(): CompiledSubscriber {
+    return (this.entry ??= this.index.valueAt(this.slot)!).compiled!;
+  }
 }
 
 const MILLIS = Array.from({ length: 1001 }, (_, i) => (i / 1000).toFixed(3));
@@ -125,6 +146,9 @@ export class Engine {
   private readonly subscribers = new Map<string, SubscriberEntry>();
   /** The same entries, for the hot path's lookup by number. */
   private readonly subscriberIndex = new NumberIndex<SubscriberEntry>();
+  /** The subscribers' plans; the index keeps each one's place beside its number. */
+  private plans = new PlanArena();
+  private readonly subscriberAt = new SubscriberAt(this.subscriberIndex);
   private classifier: SpamClassifier | undefined;
   private readonly bands: readonly ScoreBand[];
   private readonly emailBands: readonly ScoreBand[];
@@ -196,13 +220,15 @@ export class Engine {
    */
   setSubscriber(number: string, rules: SubscriberRules | null, options: { trusted?: boolean } = {}): void {
     const key = this.subscriberKey(number);
+    const previous = this.subscribers.get(key);
+    if (previous !== undefined && previous.plan >= 0) this.plans.release(previous.plan);
     if (rules === null) {
       this.subscribers.delete(key);
       this.subscriberIndex.set(key, undefined);
       return;
     }
     const compiled = options.trusted ? undefined : compileSubscriber(rules, this.normaliser, this.defaultTimeZone);
-    const entry: SubscriberEntry = { rules, compiled, plan: undefined };
+    const entry: SubscriberEntry = { rules, compiled, plan: -1 };
     this.subscribers.set(key, entry);
     this.subscriberIndex.set(key, entry);
   }
@@ -247,13 +273,22 @@ export class Engine {
     }
   }
 
-  /** The subscriber's plan (compiling the rules on first use), or undefined when there are none. */
-  private subscriberPlan(entry: SubscriberEntry): SubscriberPlan | undefined {
-    if (entry.plan === undefined) {
+  /** Where the subscriber's plan is (compiling the rules on first use), or NO_PLAN. */
+  private subscriberPlan(entry: SubscriberEntry): number {
+    if (entry.plan === -1) {
       const compiled = this.compiledRules(entry);
-      entry.plan = compiled === undefined ? null : planSubscriber(compiled);
+      if (this.plans.wasteful) this.compactPlans();
+      entry.plan = compiled === undefined ? NO_PLAN : this.plans.add(planSubscriber(compiled));
     }
-    return entry.plan ?? undefined;
+    return entry.plan;
+  }
+
+  /** Move the live plans to a fresh arena; the index learns their new places on next use. */
+  private compactPlans(): void {
+    const fresh = new PlanArena();
+    for (const entry of this.subscribers.values()) if (entry.plan >= 0) entry.plan = this.plans.moveTo(fresh, entry.plan);
+    this.plans = fresh;
+    this.subscriberIndex.clearPayloads();
   }
 
   private compiledRules(entry: SubscriberEntry): CompiledSubscriber | undefined {
@@ -281,34 +316,48 @@ export class Engine {
 
     // Subscriber rules, read through the subscriber's compact plan: the compiled rules (out of
     // cache with many subscribers) are looked into only where the plan says a list may match.
-    const entry = this.subscriberIndex.get(message.to.value);
-    const plan = entry === undefined ? undefined : this.subscriberPlan(entry);
+    // The plan's place is kept beside the number in the index: one cache line, then the plan.
+    const index = this.subscriberIndex;
+    const at = this.subscriberAt;
+    at.slot = index.find(message.to.value);
+    at.entry = undefined;
+    let plan = NO_PLAN;
+    if (at.slot >= 0) {
+      plan = index.payloadAt(at.slot);
+      if (plan === -1) {
+        plan = this.subscriberPlan(index.valueAt(at.slot)!);
+        index.setPayloadAt(at.slot, plan);
+      }
+    } else if (at.slot === NOT_A_NUMBER) {
+      at.entry = index.get(message.to.value);
+      if (at.entry !== undefined) plan = this.subscriberPlan(at.entry);
+    }
     let subscriberAction: Action = 'deliver';
-    if (plan !== undefined) {
-      const sub = entry!.compiled!;
-      if (!planEnabled(plan)) {
+    if (plan >= 0) {
+      const plans = this.plans.data;
+      if (!planEnabled(plans, plan)) {
         reasons.push({ rule: 'SUBSCRIBER_FILTER_OFF', score: 0, detail: 'the subscriber turned filtering off' });
         return this.enforcedOnly(hits, reasons, enforced, score, truncated);
       }
       const from = message.from;
       const sender = planSender(from);
       const senderLength = from.value.length - 1;
-      const allowed = planListMayMatch(plan, false, sender, senderLength) ? sub.allow?.match(from) : undefined;
+      const allowed = planListMayMatch(plans, plan, false, sender, senderLength) ? at.compiled().allow?.match(from) : undefined;
       if (allowed !== undefined) {
         reasons.push({ rule: 'SUBSCRIBER_ALLOW', score: 0, detail: `sender ${short(from.value)} on the subscriber's allow list ('${allowed}')`, action: 'allow' });
         return this.enforcedOnly(hits, reasons, enforced, score, truncated);
       }
-      const blocked = planListMayMatch(plan, true, sender, senderLength) ? sub.block?.match(from) : undefined;
+      const blocked = planListMayMatch(plans, plan, true, sender, senderLength) ? at.compiled().block?.match(from) : undefined;
       if (blocked !== undefined) {
         subscriberAction = this.subscriberBlockAction;
         reasons.push({ rule: 'SUBSCRIBER_BLOCK', score: 0, detail: `sender ${short(from.value)} on the subscriber's block list ('${blocked}')`, action: subscriberAction });
       } else {
-        const quiet = planQuietWindow(plan, message.time, sub);
+        const quiet = planQuietWindow(plans, plan, message.time, at);
         if (quiet !== undefined) {
           subscriberAction = 'quarantine';
           reasons.push({ rule: 'SUBSCRIBER_QUIET_HOURS', score: 0, detail: `sent during the subscriber's quiet hours ${quiet.label}`, action: 'quarantine' });
         } else {
-          const keyword = planKeyword(plan, analysis, sub);
+          const keyword = planKeyword(plans, plan, analysis, at);
           if (keyword !== undefined) {
             subscriberAction = 'quarantine';
             reasons.push({ rule: 'SUBSCRIBER_KEYWORD', score: 0, detail: `keyword '${keyword.text}' on the subscriber's list`, action: 'quarantine' });

@@ -10,6 +10,11 @@
  * find nothing. So a bit per key hash, in a filter of about 16 bits per key (a few hundred
  * kilobytes that stay in cache), answers most misses before the table is read: a clear bit
  * means certainly no subscriber. Removed keys keep their bit until the table is rebuilt.
+ *
+ * Each key has a number beside it in the table, its payload (-1 until set, and again whenever
+ * the key's value is set): the engine keeps there where the subscriber's plan is, so that a
+ * message for a subscriber reads the key and the plan's place from one cache line, not the
+ * value array, the entry object and a plan array after it.
  */
 import { e164Digits } from '../rules/patterns.js';
 
@@ -28,9 +33,15 @@ function filterBit(h: number, mask: number): number {
 /** At most 2^21 filter bits (256 KB): 20 bits a key at 100,000 keys, and still small enough to stay in cache. */
 const MAX_FILTER_BITS = 1 << 21;
 
+/** `find`'s answer for a key that is no E.164 number (look it up with `get`). */
+export const NOT_A_NUMBER = -2;
+
 export class NumberIndex<T> {
-  /** 0 marks an empty slot (no E.164 number is 0). A removed key keeps its slot, value undefined. */
-  private keys = new Float64Array(1024);
+  /**
+   * Slot i is keys[2i] (0 marks an empty slot: no E.164 number is 0) and its payload keys[2i + 1].
+   * A removed key keeps its slot, value undefined.
+   */
+  private keys = new Float64Array(2 * 1024);
   private values: Array<T | undefined> = new Array<T | undefined>(1024);
   private mask = 1023;
   private usedSlots = 0;
@@ -51,11 +62,50 @@ export class NumberIndex<T> {
     const mask = this.mask;
     let slot = h & mask;
     for (;;) {
-      const k = keys[slot]!;
+      const k = keys[2 * slot]!;
       if (k === x) return this.values[slot];
       if (k === 0) return undefined;
       slot = (slot + 1) & mask;
     }
+  }
+
+  /**
+   * The slot of an E.164 key that has a value, -1 when there is none, or NOT_A_NUMBER for
+   * another kind of key. A slot stays valid until the next `set`.
+   */
+  find(key: string): number {
+    if (this.usedSlots === 0) return this.others.size === 0 ? -1 : NOT_A_NUMBER;
+    const x = e164Digits(key);
+    if (x < 0) return NOT_A_NUMBER;
+    const h = slotHash(x);
+    const bit = filterBit(h, this.filterMask);
+    if ((this.filter[bit >>> 5]! & (1 << (bit & 31))) === 0) return -1;
+    const keys = this.keys;
+    const mask = this.mask;
+    let slot = h & mask;
+    for (;;) {
+      const k = keys[2 * slot]!;
+      if (k === x) return this.values[slot] === undefined ? -1 : slot;
+      if (k === 0) return -1;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  valueAt(slot: number): T | undefined {
+    return this.values[slot];
+  }
+
+  payloadAt(slot: number): number {
+    return this.keys[2 * slot + 1]!;
+  }
+
+  setPayloadAt(slot: number, payload: number): void {
+    this.keys[2 * slot + 1] = payload;
+  }
+
+  /** Every payload back to -1. */
+  clearPayloads(): void {
+    for (let i = 1; i < this.keys.length; i += 2) this.keys[i] = -1;
   }
 
   /** Set `key` to `value`, or remove it with undefined. */
@@ -68,19 +118,21 @@ export class NumberIndex<T> {
     }
     let slot = slotHash(x) & this.mask;
     for (;;) {
-      const k = this.keys[slot]!;
+      const k = this.keys[2 * slot]!;
       if (k === x) {
         this.values[slot] = value;
+        this.keys[2 * slot + 1] = -1;
         return;
       }
       if (k === 0) break;
       slot = (slot + 1) & this.mask;
     }
     if (value === undefined) return;
-    this.keys[slot] = x;
+    this.keys[2 * slot] = x;
+    this.keys[2 * slot + 1] = -1;
     this.values[slot] = value;
     this.mark(x);
-    if (++this.usedSlots * 2 > this.keys.length) this.grow();
+    if (++this.usedSlots * 2 > this.mask + 1) this.grow();
   }
 
   private mark(x: number): void {
@@ -92,10 +144,11 @@ export class NumberIndex<T> {
   private grow(): void {
     const oldKeys = this.keys;
     const oldValues = this.values;
+    const oldSize = oldValues.length;
     let live = 0;
-    for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== 0 && oldValues[i] !== undefined) live++;
-    const size = live * 4 <= oldKeys.length ? oldKeys.length : oldKeys.length * 2;
-    this.keys = new Float64Array(size);
+    for (let i = 0; i < oldSize; i++) if (oldKeys[2 * i] !== 0 && oldValues[i] !== undefined) live++;
+    const size = live * 4 <= oldSize ? oldSize : oldSize * 2;
+    this.keys = new Float64Array(2 * size);
     this.values = new Array<T | undefined>(size);
     this.mask = size - 1;
     this.usedSlots = 0;
@@ -103,14 +156,16 @@ export class NumberIndex<T> {
     const bits = Math.min(size * 8, MAX_FILTER_BITS);
     this.filter = new Int32Array(bits >>> 5);
     this.filterMask = bits - 1;
-    for (let i = 0; i < oldKeys.length; i++) {
+    for (let i = 0; i < oldSize; i++) {
       const v = oldValues[i];
-      if (oldKeys[i] === 0 || v === undefined) continue;
-      let slot = slotHash(oldKeys[i]!) & this.mask;
-      while (this.keys[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.keys[slot] = oldKeys[i]!;
+      const key = oldKeys[2 * i]!;
+      if (key === 0 || v === undefined) continue;
+      let slot = slotHash(key) & this.mask;
+      while (this.keys[2 * slot] !== 0) slot = (slot + 1) & this.mask;
+      this.keys[2 * slot] = key;
+      this.keys[2 * slot + 1] = oldKeys[2 * i + 1]!;
       this.values[slot] = v;
-      this.mark(oldKeys[i]!);
+      this.mark(key);
       this.usedSlots++;
     }
   }

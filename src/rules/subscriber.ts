@@ -91,6 +91,7 @@ export function compileSubscriber(rules: SubscriberRules, normaliser: AddressNor
 // windows as ids of shared windows, and the keywords' first-word hashes. The compiled objects
 // are read only when the plan says a list may match (to confirm and to name the pattern) or
 // a keyword's first word is in the message. Verdicts are the same (test/engine/subscriber-plan).
+// Plans live one after another in one typed array (PlanArena), read at their offset.
 
 /** Flags in plan[0]. */
 const PLAN_ENABLED = 1;
@@ -126,10 +127,8 @@ function sharedWindow(w: Window): number {
   return id;
 }
 
-export type SubscriberPlan = readonly number[];
-
-/** The plan of a compiled subscriber. */
-export function planSubscriber(sub: CompiledSubscriber): SubscriberPlan {
+/** The plan of a compiled subscriber, to store in a PlanArena. */
+export function planSubscriber(sub: CompiledSubscriber): number[] {
   const allow = sub.allow?.numberPlan();
   const block = sub.block?.numberPlan();
   // Windows by shared id; -1 when the registry is full (then the compiled windows are read).
@@ -154,15 +153,64 @@ export function planSubscriber(sub: CompiledSubscriber): SubscriberPlan {
   return plan;
 }
 
-export function planEnabled(plan: SubscriberPlan): boolean {
-  return (plan[P_FLAGS]! & PLAN_ENABLED) !== 0;
+/** How many numbers the plan at `at` takes. */
+function planLength(plans: Float64Array, at: number): number {
+  return quietAt(plans, at) - at + plans[at + P_QUIET]! + plans[at + P_KEYWORDS]!;
+}
+
+/**
+ * Plans one after another in one typed array: a plan is read with one or two cache misses, not
+ * an array object and then its elements. A replaced or removed subscriber's plan is left where
+ * it is (`release`); the owner moves the live ones to a fresh arena once half is waste.
+ */
+export class PlanArena {
+  data = new Float64Array(1024);
+  private top = 0;
+  private wasted = 0;
+
+  /** Store a plan; returns its offset. */
+  add(plan: readonly number[]): number {
+    if (this.top + plan.length > this.data.length) {
+      const grown = new Float64Array(Math.max(this.data.length * 2, this.top + plan.length));
+      grown.set(this.data.subarray(0, this.top));
+      this.data = grown;
+    }
+    const at = this.top;
+    this.data.set(plan, at);
+    this.top += plan.length;
+    return at;
+  }
+
+  /** The plan at `at` is no longer read. */
+  release(at: number): void {
+    this.wasted += planLength(this.data, at);
+  }
+
+  /** Over half of it is released plans (and enough to be worth moving the rest). */
+  get wasteful(): boolean {
+    return this.wasted > 65_536 && this.wasted * 2 > this.top;
+  }
+
+  /** Copy the plan at `at` into `to`; returns its offset there. */
+  moveTo(to: PlanArena, at: number): number {
+    return to.add(Array.from(this.data.subarray(at, at + planLength(this.data, at))));
+  }
+}
+
+/** The compiled rules behind a plan, fetched only when the plan says they must be read. */
+export interface CompiledSource {
+  compiled(): CompiledSubscriber;
+}
+
+export function planEnabled(plans: Float64Array, at: number): boolean {
+  return (plans[at + P_FLAGS]! & PLAN_ENABLED) !== 0;
 }
 
 const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /** Where the plan's quiet window ids start (the keyword hashes follow them). */
-function quietAt(plan: SubscriberPlan): number {
-  return P_ITEMS + plan[P_ALLOW_EXACT]! + plan[P_BLOCK_EXACT]! + 2 * (plan[P_ALLOW_PREFIXES]! + plan[P_BLOCK_PREFIXES]!);
+function quietAt(plans: Float64Array, at: number): number {
+  return at + P_ITEMS + plans[at + P_ALLOW_EXACT]! + plans[at + P_BLOCK_EXACT]! + 2 * (plans[at + P_ALLOW_PREFIXES]! + plans[at + P_BLOCK_PREFIXES]!);
 }
 
 /**
@@ -174,30 +222,30 @@ export function planSender(from: Address): number {
 }
 
 /** Can the allow list (`block` false) or the block list match this sender? False is certain. */
-export function planListMayMatch(plan: SubscriberPlan, block: boolean, sender: number, senderLength: number): boolean {
-  if (plan[block ? P_BLOCK_SIZE : P_ALLOW_SIZE] === 0) return false;
-  if (sender < 0 || (plan[P_FLAGS]! & (block ? PLAN_BLOCK_OTHER : PLAN_ALLOW_OTHER)) !== 0) return true;
-  const allowExact = plan[P_ALLOW_EXACT]!;
-  const blockExact = plan[P_BLOCK_EXACT]!;
-  const allowPrefixes = plan[P_ALLOW_PREFIXES]!;
-  let at = P_ITEMS + (block ? allowExact : 0);
-  for (const end = at + (block ? blockExact : allowExact); at < end; at++) if (plan[at] === sender) return true;
-  at = P_ITEMS + allowExact + blockExact + (block ? 2 * allowPrefixes : 0);
-  for (const end = at + 2 * (block ? plan[P_BLOCK_PREFIXES]! : allowPrefixes); at < end; at += 2) {
-    const length = plan[at + 1]!;
-    if (senderLength >= length && Math.floor(sender / POWERS_OF_TEN[senderLength - length]!) === plan[at]) return true;
+export function planListMayMatch(plans: Float64Array, plan: number, block: boolean, sender: number, senderLength: number): boolean {
+  if (plans[plan + (block ? P_BLOCK_SIZE : P_ALLOW_SIZE)] === 0) return false;
+  if (sender < 0 || (plans[plan + P_FLAGS]! & (block ? PLAN_BLOCK_OTHER : PLAN_ALLOW_OTHER)) !== 0) return true;
+  const allowExact = plans[plan + P_ALLOW_EXACT]!;
+  const blockExact = plans[plan + P_BLOCK_EXACT]!;
+  const allowPrefixes = plans[plan + P_ALLOW_PREFIXES]!;
+  let at = plan + P_ITEMS + (block ? allowExact : 0);
+  for (const end = at + (block ? blockExact : allowExact); at < end; at++) if (plans[at] === sender) return true;
+  at = plan + P_ITEMS + allowExact + blockExact + (block ? 2 * allowPrefixes : 0);
+  for (const end = at + 2 * (block ? plans[plan + P_BLOCK_PREFIXES]! : allowPrefixes); at < end; at += 2) {
+    const length = plans[at + 1]!;
+    if (senderLength >= length && Math.floor(sender / POWERS_OF_TEN[senderLength - length]!) === plans[at]) return true;
   }
   return false;
 }
 
 /** The first quiet window (in list order) that `time` falls in, or undefined. */
-export function planQuietWindow(plan: SubscriberPlan, time: number, compiled: CompiledSubscriber): Window | undefined {
-  const count = plan[P_QUIET]!;
+export function planQuietWindow(plans: Float64Array, plan: number, time: number, source: CompiledSource): Window | undefined {
+  const count = plans[plan + P_QUIET]!;
   if (count === 0) return undefined;
-  const at = quietAt(plan);
+  const at = quietAt(plans, plan);
   for (let i = 0; i < count; i++) {
-    const id = plan[at + i]!;
-    const w = id >= 0 ? SHARED_WINDOWS[id]! : compiled.quiet[i]!;
+    const id = plans[at + i]!;
+    const w = id >= 0 ? SHARED_WINDOWS[id]! : source.compiled().quiet[i]!;
     if (inWindow(w, time)) return w;
   }
   return undefined;
@@ -207,17 +255,17 @@ export function planQuietWindow(plan: SubscriberPlan, time: number, compiled: Co
  * The first keyword (in list order) in the message: a keyword is looked at in the compiled
  * rules only when its first word's hash is among the message's.
  */
-export function planKeyword(plan: SubscriberPlan, words: WordSource, compiled: CompiledSubscriber): CompiledSubscriber['keywords'][number] | undefined {
-  const count = plan[P_KEYWORDS]!;
+export function planKeyword(plans: Float64Array, plan: number, words: WordSource, source: CompiledSource): CompiledSubscriber['keywords'][number] | undefined {
+  const count = plans[plan + P_KEYWORDS]!;
   if (count === 0) return undefined;
-  const at = quietAt(plan) + plan[P_QUIET]!;
+  const at = quietAt(plans, plan) + plans[plan + P_QUIET]!;
   const hashes = words.wordHashes;
   const n = words.wordCount;
   for (let k = 0; k < count; k++) {
-    const first = plan[at + k]!;
+    const first = plans[at + k]!;
     for (let i = 0; i < n; i++) {
       if (hashes[i] !== first) continue;
-      const keyword = compiled.keywords[k]!;
+      const keyword = source.compiled().keywords[k]!;
       if (containsPhraseIn(words, keyword.words, keyword.first)) return keyword;
       break;
     }

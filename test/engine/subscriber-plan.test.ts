@@ -89,4 +89,29 @@ describe('subscriber rules read through the compact plan', () => {
     }
     expect(decided).toBeGreaterThan(10_000); // every kind of decision is well represented
   });
+
+  it('stay right while rules are replaced and removed over and over (plans released, moved to a fresh arena, looked up again)', () => {
+    const random = prng(11);
+    const engine = engineWith('rules: []\n');
+    const numbers = Array.from({ length: 1500 }, (_, s) => (s % 50 === 0 ? String(80_000 + s) : '+4477' + String(30_000_000 + s)));
+    const current = new Map<string, SubscriberRules | null>();
+    for (let round = 0; round < 12; round++) {
+      for (const number of numbers) {
+        const rules: SubscriberRules | null =
+          random() < 0.1 ? null : { block: sample(random, PATTERNS, 4), allow: sample(random, PATTERNS, 3), keywords: sample(random, WORDS, 2), quiet: sample(random, WINDOWS, 2), enabled: random() > 0.1 };
+        engine.setSubscriber(number, rules);
+        current.set(number, rules);
+        // Checked at once, so that every round makes a plan for every subscriber (and wastes the last).
+        engine.check({ from: SENDERS[0]!, to: number, text: 'hello', time: 0 });
+      }
+      for (const number of numbers) {
+        const rules = current.get(number)!;
+        const from = SENDERS[Math.floor(random() * SENDERS.length)]!;
+        const text = TEXTS[Math.floor(random() * TEXTS.length)]!;
+        const time = Date.UTC(2026, 10, 24) + Math.floor(random() * 7 * 24) * 3_600_000 + 1_800_000;
+        const decision = actual(engine.check({ from, to: number, text, time }).reasons);
+        expect({ round, number, decision }).toEqual({ round, number, decision: rules === null ? 'none' : expected(rules, from, text, time) });
+      }
+    }
+  });
 });
