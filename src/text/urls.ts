@@ -86,6 +86,16 @@ export function parseUrl(raw: string): UrlInfo | undefined {
 
 const LONGEST_BARE_TLD = Math.max(...[...BARE_TLDS].map((t) => t.length));
 
+/** A run of lower-case ASCII letters as a number, base 27 ('a' is 1): exact up to 11 letters. */
+function letterCode(letters: string): number {
+  let code = 0;
+  for (let i = 0; i < letters.length; i++) code = code * 27 + (letters.charCodeAt(i) - 0x60);
+  return code;
+}
+
+/** BARE_TLDS by letterCode: the precheck compares the letters after a dot without slicing them out. */
+const BARE_TLD_CODES: ReadonlySet<number> = new Set([...BARE_TLDS].map(letterCode));
+
 /**
  * Cheap precheck before the URL regex (also used on ASCII text before lower-casing it): without "://", a URL is accepted only when its
  * top-level domain is a known one, and the regex takes the whole run of letters after a dot
@@ -95,20 +105,23 @@ const LONGEST_BARE_TLD = Math.max(...[...BARE_TLDS].map((t) => t.length));
 export function mayHoldUrl(text: string, upperToo = false): boolean {
   if (text.includes('://')) return true;
   // upperToo: the text is not lower-cased yet; answer as for its (ASCII) lower case.
-  const lower = (c: number): number => (upperToo && c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+  const caseBit = upperToo ? 0x20 : 0;
   let dot = text.indexOf('.');
   while (dot > 0) {
-    const before = lower(text.charCodeAt(dot - 1));
+    let before = text.charCodeAt(dot - 1);
+    if (before >= 0x41 && before <= 0x5a) before |= caseBit;
     if ((before >= 0x61 && before <= 0x7a) || (before >= 0x30 && before <= 0x39)) {
       let end = dot + 1;
+      let code = 0;
       while (end < text.length) {
-        const c = lower(text.charCodeAt(end));
+        let c = text.charCodeAt(end);
+        if (c >= 0x41 && c <= 0x5a) c |= caseBit;
         if (c < 0x61 || c > 0x7a) break;
+        code = code * 27 + (c - 0x60);
         end++;
       }
       const letters = end - dot - 1;
-      const tld = upperToo ? text.slice(dot + 1, end).toLowerCase() : text.slice(dot + 1, end);
-      if (letters >= 2 && letters <= LONGEST_BARE_TLD && BARE_TLDS.has(tld)) return true;
+      if (letters >= 2 && letters <= LONGEST_BARE_TLD && BARE_TLD_CODES.has(code)) return true;
     }
     dot = text.indexOf('.', dot + 1);
   }
