@@ -304,14 +304,16 @@ export class Engine {
   }
 
   private decide(message: Message, analysis: TextAnalysis, truncated: boolean): Verdict {
-    const hits = this.ruleSet.evaluate(message, analysis, this.volume);
+    const set = this.ruleSet;
+    const hits = set.match(message, analysis, this.volume);
     const reasons: Reason[] = [];
     let score = 0;
     let enforced: Action = 'deliver';
-    for (const h of hits) {
-      if (!h.rule.enforce) continue;
-      enforced = stronger(enforced, h.rule.action as Action);
-      score += h.rule.score;
+    for (let i = 0; i < hits; i++) {
+      const r = set.hitRule(i);
+      if (!r.enforce) continue;
+      enforced = stronger(enforced, r.action as Action);
+      score += r.score;
     }
 
     // Subscriber rules, read through the subscriber's compact plan: the compiled rules (out of
@@ -337,7 +339,7 @@ export class Engine {
       const plans = this.plans.data;
       if (!planEnabled(plans, plan)) {
         reasons.push({ rule: 'SUBSCRIBER_FILTER_OFF', score: 0, detail: 'the subscriber turned filtering off' });
-        return this.enforcedOnly(hits, reasons, enforced, score, truncated);
+        return this.enforcedOnly(set, hits, reasons, enforced, score, truncated);
       }
       const from = message.from;
       const sender = planSender(from);
@@ -345,7 +347,7 @@ export class Engine {
       const allowed = planListMayMatch(plans, plan, false, sender, senderLength) ? at.compiled().allow?.match(from) : undefined;
       if (allowed !== undefined) {
         reasons.push({ rule: 'SUBSCRIBER_ALLOW', score: 0, detail: `sender ${short(from.value)} on the subscriber's allow list ('${allowed}')`, action: 'allow' });
-        return this.enforcedOnly(hits, reasons, enforced, score, truncated);
+        return this.enforcedOnly(set, hits, reasons, enforced, score, truncated);
       }
       const blocked = planListMayMatch(plans, plan, true, sender, senderLength) ? at.compiled().block?.match(from) : undefined;
       if (blocked !== undefined) {
@@ -368,14 +370,14 @@ export class Engine {
 
     let forced: Action = stronger(subscriberAction, enforced);
     let operatorAllow = false;
-    for (const h of hits) {
-      const r = h.rule;
+    for (let i = 0; i < hits; i++) {
+      const r = set.hitRule(i);
       if (!r.enforce) {
         if (r.action === 'allow') operatorAllow = true;
         else if (r.action !== undefined) forced = stronger(forced, r.action);
         score += r.score;
       }
-      const reason: { -readonly [K in keyof Reason]: Reason[K] } = { rule: r.id, score: r.score, detail: h.detail };
+      const reason: { -readonly [K in keyof Reason]: Reason[K] } = { rule: r.id, score: r.score, detail: set.hitDetail(i) };
       if (r.action) reason.action = r.action;
       reasons.push(reason);
     }
@@ -406,9 +408,11 @@ export class Engine {
   }
 
   /** Allow list or filtering off: only enforced operator rules count. */
-  private enforcedOnly(hits: ReturnType<CompiledRuleSet['evaluate']>, reasons: Reason[], enforced: Action, score: number, truncated: boolean): Verdict {
-    for (const h of hits) {
-      if (h.rule.enforce) reasons.push({ rule: h.rule.id, score: h.rule.score, detail: h.detail, action: h.rule.action! });
+  /** `hits` rules of `set` matched (read from its scratch, see CompiledRuleSet.match). */
+  private enforcedOnly(set: CompiledRuleSet, hits: number, reasons: Reason[], enforced: Action, score: number, truncated: boolean): Verdict {
+    for (let i = 0; i < hits; i++) {
+      const r = set.hitRule(i);
+      if (r.enforce) reasons.push({ rule: r.id, score: r.score, detail: set.hitDetail(i), action: r.action! });
     }
     return this.verdict(enforced, score, reasons, undefined, truncated);
   }

@@ -111,6 +111,10 @@ class Evaluation implements MatchContext {
     return this.set.keywords.phrases[this.set.leafFirst[leaf]!]!.text;
   }
 
+  firstKeywordDetail(leaf: number): string {
+    return this.set.keywords.phrases[this.set.leafFirst[leaf]!]!.detail;
+  }
+
   ruleMatched(index: number): boolean {
     return this.set.evaluateRule(index, this) !== null;
   }
@@ -153,6 +157,9 @@ export class CompiledRuleSet {
   /** Reused per check: phrase ids found by the keyword scan, gated rules to evaluate. */
   private readonly phraseHits: number[] = [];
   private readonly candidates: number[] = [];
+  /** The last `match`'s hits (rule, detail), in parallel arrays: no object per hit. */
+  private readonly hitRules: CompiledRule[] = [];
+  private readonly hitDetails: string[] = [];
   private generation = 0;
   /** The evaluation context, made once and begun afresh for each message (checks are synchronous). */
   private current: Evaluation | undefined;
@@ -237,6 +244,18 @@ export class CompiledRuleSet {
    * counters (if any rule reads them) count the message in `volume` first, once.
    */
   evaluate(message: Message, analysis: TextAnalysis, volume?: VolumeStore): RuleHit[] {
+    const n = this.match(message, analysis, volume);
+    const hits: RuleHit[] = [];
+    for (let i = 0; i < n; i++) hits.push({ rule: this.hitRules[i]!, detail: this.hitDetails[i]! });
+    return hits;
+  }
+
+  /**
+   * `evaluate` for the engine: returns how many rules match and leaves them in this set's
+   * scratch, read with `hitRule` and `hitDetail` until the next `match` (checks are
+   * synchronous, and the engine reads them before anything it calls could check again).
+   */
+  match(message: Message, analysis: TextAnalysis, volume?: VolumeStore): number {
     if (this.volume !== undefined) this.volume.observe(message, analysis, volume);
     let generation = ++this.generation;
     if (generation === 0x7fffffff) {
@@ -269,7 +288,9 @@ export class CompiledRuleSet {
       }
     }
 
-    const hits: RuleHit[] = [];
+    const hitRules = this.hitRules;
+    const hitDetails = this.hitDetails;
+    let hits = 0;
     const always = this.alwaysEvaluate[message.channel === 'email' ? 1 : 0];
     // Each gated rule is a candidate at most once (only its gate leaf lists it); evaluateRule
     // is memoised, so one already settled by a meta rule costs nothing more. Candidates are
@@ -289,15 +310,26 @@ export class CompiledRuleSet {
     while (a < always.length || c < count) {
       const i = c >= count || (a < always.length && always[a]! < candidates[c]!) ? always[a++]! : candidates[c++]!;
       const d = this.evaluateRule(i, ev);
-      if (d !== null) hits.push({ rule: this.rules[i]!, detail: d });
+      if (d !== null) {
+        hitRules[hits] = this.rules[i]!;
+        hitDetails[hits++] = d;
+      }
     }
     return hits;
+  }
+
+  hitRule(i: number): CompiledRule {
+    return this.hitRules[i]!;
+  }
+
+  hitDetail(i: number): string {
+    return this.hitDetails[i]!;
   }
 
   /** Does one rule (helpers included) match this message? For `rules test` and rule stats. */
   matchRule(index: number, message: Message, analysis: TextAnalysis): string | null {
     // Each example stands alone: volume counters start empty for it.
-    this.evaluate(message, analysis, this.volume ? new MemoryVolumeStore() : undefined);
+    this.match(message, analysis, this.volume ? new MemoryVolumeStore() : undefined);
     return this.evaluateRule(index, this.current!);
   }
 

@@ -29,6 +29,8 @@ export interface PhraseEntry {
   readonly leaf: number;
   /** As written in the rule file, for verdict details. */
   readonly text: string;
+  /** The verdict detail when it is the first phrase found: `keyword '<text>'`. */
+  readonly detail: string;
 }
 
 /** Beyond this many children a node looks its next word up by hash instead of comparing each. */
@@ -75,7 +77,7 @@ export class KeywordIndex {
   /** Add a phrase (already split into skeleton words) for a leaf; returns its phrase id. */
   add(words: readonly string[], leaf: number, text: string): number {
     const id = this.phrases.length;
-    this.phrases.push({ leaf, text });
+    this.phrases.push({ leaf, text, detail: `keyword '${text}'` });
     let level = this.root;
     let node: TrieNode | undefined;
     for (const w of words) {

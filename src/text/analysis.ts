@@ -824,6 +824,8 @@ export function findPhoneNumbers(text: string, from: number, out: string[]): voi
 const MONEY =
   /(?:[£$€¥₹₦]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|m|million|thousand))?|\b\d[\d,]*(?:\.\d+)?\s?(?:pounds?|dollars?|euros?|gbp|usd|eur|quid|naira|rupees?|ksh)\b)/g;
 const NO_SKIP: readonly number[] = [];
+/** The answer for a text with no phone number or amount: one shared empty list, not one per text. */
+const NO_STRINGS: readonly string[] = [];
 const NO_URLS: FoundUrl[] = [];
 
 class Analysis implements TextAnalysis {
@@ -850,8 +852,8 @@ class Analysis implements TextAnalysis {
   private readonly anyDigit: boolean;
   /** The folded text holds no ASCII digit (known on the fast path only), so no amount either. */
   private readonly noDigits: boolean;
-  private phones: string[] | undefined;
-  private money: string[] | undefined;
+  private phones: readonly string[] | undefined;
+  private money: readonly string[] | undefined;
   readonly foldedIsLowerCase: boolean;
 
   constructor(text: string, buffers: WordBuffers | undefined) {
@@ -962,8 +964,8 @@ class Analysis implements TextAnalysis {
 
   get phoneNumbers(): readonly string[] {
     if (this.phones === undefined) {
+      if (this.digits < 5) return (this.phones = NO_STRINGS); // no room for a 5-digit number
       const found: string[] = [];
-      if (this.digits < 5) return (this.phones = found); // no room for a 5-digit number
       // Digits, separators and word boundaries are the same in the original when the folded
       // text is only its lower case (see S_REPLACED): no need to lower-case it for this.
       findPhoneNumbers(this.foldedText ?? this.original, Math.max(0, this.digitsFrom - 1), found);
@@ -974,8 +976,8 @@ class Analysis implements TextAnalysis {
 
   get moneyAmounts(): readonly string[] {
     if (this.money === undefined) {
+      if (this.noDigits) return (this.money = NO_STRINGS); // both forms of an amount need a digit
       const found: string[] = [];
-      if (this.noDigits) return (this.money = found); // both forms of an amount need a digit
       MONEY.lastIndex = 0;
       for (let m = MONEY.exec(this.folded); m !== null; m = MONEY.exec(this.folded)) found.push(m[0]);
       this.money = found;

@@ -96,7 +96,7 @@ const keywords: ConditionKind = {
       test: (c) => {
         const n = c.keywordHits(leaf);
         if (n < min) return null;
-        const first = `keyword '${c.firstKeyword(leaf)}'`;
+        const first = c.firstKeywordDetail(leaf);
         return n > 1 ? `${first} and ${n - 1} more` : first;
       },
     };

@@ -18,6 +18,8 @@ export interface MatchContext {
   keywordHits(leaf: number): number;
   /** The first phrase of a keyword leaf that matched, as written in the rule. */
   firstKeyword(leaf: number): string;
+  /** `keyword '…'` for that phrase, made once when the rules were compiled. */
+  firstKeywordDetail(leaf: number): string;
   /** Whether another rule (by index) matched; evaluated on demand and memoised. */
   ruleMatched(index: number): boolean;
   /** Canonical form of a phone number found in the text (cached by the engine). */
