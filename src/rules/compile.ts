@@ -10,7 +10,7 @@ import type { TextAnalysis } from '../text/analysis.js';
 import { phraseWords } from '../text/analysis.js';
 import type { Action, Thresholds } from '../engine/types.js';
 import { CONDITION_KINDS } from './conditions/index.js';
-import type { CompileContext, Condition, MatchContext } from './conditions/types.js';
+import { allOf, requiredByAll, type CompileContext, type Condition, type MatchContext } from './conditions/types.js';
 import { VolumePlanBuilder, type VolumePlan } from './conditions/volume.js';
 import { MemoryVolumeStore, type VolumeStore } from './volume-store.js';
 import { KeywordIndex } from './keyword-index.js';
@@ -55,8 +55,8 @@ const RULE_ID = /^(?:__)?[A-Z][A-Z0-9_]{1,63}$/;
 
 interface RuleBody {
   readonly conditions: readonly Condition[];
-  /** Keyword leaf that gates the rule, or -1. */
-  readonly gate: number;
+  /** Keyword leaf that gates the rule, or -1 (set at build when a rule it requires is gated). */
+  gate: number;
   /** Channels the rule can match on: bit 1 sms, bit 2 email. */
   readonly channels: number;
   /** The rule can only match a text with a link. */
@@ -152,8 +152,11 @@ export class CompiledRuleSet {
   private readonly ruleOfLeaf: Int32Array;
   /** Per phrase: its leaf. */
   private readonly phraseLeaf: Int32Array;
-  /** Rules without a keyword gate that can match on sms (index 0) and on email (index 1). */
-  private readonly alwaysEvaluate: readonly [Int32Array, Int32Array];
+  /**
+   * Rules without a keyword gate, by what they can match: index 2 × (channel is email) +
+   * (text has a link); a rule that needs a link is left out of the lists for texts without one.
+   */
+  private readonly alwaysEvaluate: readonly Int32Array[];
   /** Reused per check: phrase ids found by the keyword scan, gated rules to evaluate. */
   private readonly phraseHits: number[] = [];
   private readonly candidates: number[] = [];
@@ -185,14 +188,16 @@ export class CompiledRuleSet {
     this.ruleState = new Uint8Array(rules.length);
     this.ruleDetail = new Array<string | null>(rules.length).fill(null);
     const leafRules: number[][] = Array.from({ length: leafCount }, () => []);
-    const sms: number[] = [];
-    const email: number[] = [];
+    const always: number[][] = [[], [], [], []];
     bodies.forEach((b, i) => {
       if (rules[i]!.helper) return;
       if (b.gate >= 0) leafRules[b.gate]!.push(i);
       else {
-        if ((b.channels & CHANNEL_BIT.sms) !== 0) sms.push(i);
-        if ((b.channels & CHANNEL_BIT.email) !== 0) email.push(i);
+        for (const [channel, base] of [[CHANNEL_BIT.sms, 0], [CHANNEL_BIT.email, 2]] as const) {
+          if ((b.channels & channel) === 0) continue;
+          if (!b.needsUrls) always[base]!.push(i);
+          always[base + 1]!.push(i);
+        }
       }
     });
     this.leafStart = new Int32Array(leafCount + 1);
@@ -203,7 +208,7 @@ export class CompiledRuleSet {
     this.ruleNeedsUrls = Uint8Array.from(bodies, (b) => (b.needsUrls ? 1 : 0));
     this.ruleConditions = bodies.map((b) => b.conditions);
     this.phraseLeaf = Int32Array.from(keywords.phrases, (p) => p.leaf);
-    this.alwaysEvaluate = [Int32Array.from(sms), Int32Array.from(email)];
+    this.alwaysEvaluate = always.map((list) => Int32Array.from(list));
   }
 
   /** Evaluate one rule for the current message: its detail, or null. Memoised per message. */
@@ -291,7 +296,7 @@ export class CompiledRuleSet {
     const hitRules = this.hitRules;
     const hitDetails = this.hitDetails;
     let hits = 0;
-    const always = this.alwaysEvaluate[message.channel === 'email' ? 1 : 0];
+    const always = this.alwaysEvaluate[(message.channel === 'email' ? 2 : 0) + (analysis.urls.length > 0 ? 1 : 0)]!;
     // Each gated rule is a candidate at most once (only its gate leaf lists it); evaluateRule
     // is memoised, so one already settled by a meta rule costs nothing more. Candidates are
     // put in file order (insertion sort: a handful) and merged with the ungated rules, so hits
@@ -513,6 +518,7 @@ export class RuleSetBuilder {
         if (parts.length === 0) field.fail('expected at least one condition');
         if (parts.length === 1) return parts[0]!;
         return {
+          ...allOf(parts),
           test: (c) => {
             const details: string[] = [];
             for (const p of parts) {
@@ -530,7 +536,7 @@ export class RuleSetBuilder {
         const list = this.refsByRule.get(ruleId) ?? [];
         list.push(ref);
         this.refsByRule.set(ruleId, list);
-        return { test: (c) => (c.ruleMatched(ref.target) ? `rule ${id}` : null) };
+        return { requiredRules: () => [ref.target], test: (c) => (c.ruleMatched(ref.target) ? `rule ${id}` : null) };
       },
     };
     return ctx;
@@ -563,6 +569,26 @@ export class RuleSetBuilder {
     return { match: read(f.get('match')), noMatch: read(f.get('no_match')) };
   }
 
+  /**
+   * A rule without keywords of its own that requires a keyword-gated rule (`all: [SMS_LOAN_OFFER,
+   * …]`) cannot match unless those keywords are found: it gets the same gate, and so is
+   * evaluated only for messages that hit it instead of for every message. References are
+   * resolved and acyclic here.
+   */
+  private inheritGates(): void {
+    const gateOf = (index: number, seen: Set<number>): number => {
+      const body = this.bodies[index]!;
+      if (body.gate >= 0 || seen.has(index)) return body.gate;
+      seen.add(index);
+      for (const required of requiredByAll(body.conditions)()) {
+        const gate = gateOf(required, seen);
+        if (gate >= 0) return (body.gate = gate);
+      }
+      return -1;
+    };
+    for (let i = 0; i < this.bodies.length; i++) gateOf(i, new Set());
+  }
+
   /** Resolve references, refuse cycles, and return the compiled set or throw every problem. */
   build(): CompiledRuleSet {
     const index = new Map(this.rules.map((r) => [r.id, r.index]));
@@ -591,6 +617,7 @@ export class RuleSetBuilder {
     for (const r of this.rules) visit(r.id, []);
 
     if (this.problems.length > 0) throw new RuleLoadError(this.problems);
+    this.inheritGates();
     return new CompiledRuleSet(this.rules, this.bodies, this.keywords, this.leafCount, this.normaliser, this.thresholds, this.files, this.volume.build());
   }
 }

@@ -106,6 +106,25 @@ describe('each rule condition kind', () => {
     expect(firing(e, 'hello')).toEqual([]);
   });
 
+  it('a rule that requires a keyword rule, or has keywords inside all, is gated by them; not and any do not pass the gate on', () => {
+    const e = engineWith(rules(
+      rule('__LOAN', 'keywords: [loan, payday]', 0),
+      rule('LOAN_AMOUNT', 'all: [__LOAN]\nmoney: true', 2),
+      rule('NESTED', 'all:\n  - { all: [LOAN_AMOUNT], length: { min: 10 } }', 1),
+      rule('NO_LOAN', 'not: __LOAN\nmoney: true', 1),
+      rule('LOAN_OR_LINK', 'any: [__LOAN, { url_count: 1 }]', 1),
+      rule('BRAND_LINK', 'all:\n  - keywords: [paypal]\n  - url_count: 1', 1),
+    ));
+    const gates = (e.rules as unknown as { ruleGate: Int32Array }).ruleGate;
+    const gated = (id: string): boolean => gates[e.rules.byId.get(id)!.index]! >= 0;
+    expect([gated('LOAN_AMOUNT'), gated('NESTED'), gated('NO_LOAN'), gated('LOAN_OR_LINK'), gated('BRAND_LINK')]).toEqual([true, true, false, false, true]);
+    expect(firing(e, 'Payday loan of £500 today')).toEqual(['LOAN_AMOUNT', 'NESTED', 'LOAN_OR_LINK']);
+    expect(firing(e, 'You owe me £500')).toEqual(['NO_LOAN']);
+    expect(firing(e, 'see example.com')).toEqual(['LOAN_OR_LINK']);
+    expect(firing(e, 'paypal: verify at example.com')).toEqual(['LOAN_OR_LINK', 'BRAND_LINK']);
+    expect(firing(e, 'paypal sent it')).toEqual([]);
+  });
+
   it('several conditions in one rule must all hold, and the detail lists each', () => {
     const e = engineWith(rules(rule('BOTH', 'keywords: [refund]\nshortener: true', 3)));
     const v = e.check({ from: '1', to: '2', text: 'Your refund: bit.ly/r' });

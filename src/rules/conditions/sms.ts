@@ -8,7 +8,7 @@ import { SCRIPTS, type Script } from '../../text/analysis.js';
 import { ALL_DAYS, TimeError, inWindow, makeWindow, parseDays } from '../time.js';
 import type { Field } from '../source.js';
 import type { AddressKind } from '../../message/types.js';
-import type { CompileContext, Condition, ConditionKind, MatchContext } from './types.js';
+import { allOf, type CompileContext, type Condition, type ConditionKind, type MatchContext } from './types.js';
 import { describeRange, inRange, parseRange } from './ranges.js';
 
 function addressMatcher(field: Field, ctx: CompileContext): AddressMatcher {
@@ -333,6 +333,7 @@ const all: ConditionKind = {
   compile(field, ctx) {
     const parts = list(field).map((i) => operand(i, ctx));
     return {
+      ...allOf(parts),
       test: (c) => {
         // Joined as they come, not through an array: most evaluations stop at the first part.
         let details = '';

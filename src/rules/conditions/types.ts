@@ -40,6 +40,29 @@ export interface Condition {
   readonly channel?: Channel;
   /** The condition can only hold when the text has a link: skipped for texts without one. */
   readonly needsUrls?: boolean;
+  /**
+   * Rules (by index) that must match for the condition to hold, known once every reference is
+   * resolved: a rule requiring a keyword-gated rule is gated by the same keywords.
+   */
+  readonly requiredRules?: () => readonly number[];
+}
+
+/** The rules every one of `parts` requires. */
+export function requiredByAll(parts: readonly Condition[]): () => readonly number[] {
+  return () => parts.flatMap((p) => p.requiredRules?.() ?? []);
+}
+
+/**
+ * What a condition that needs every one of `parts` to hold inherits from them: a keyword leaf
+ * any of them needs, a link any of them needs, the rules they require.
+ */
+export function allOf(parts: readonly Condition[]): Pick<Condition, 'keywordLeaf' | 'needsUrls' | 'requiredRules'> {
+  const leaf = parts.find((p) => p.keywordLeaf !== undefined)?.keywordLeaf;
+  return {
+    ...(leaf !== undefined ? { keywordLeaf: leaf } : {}),
+    ...(parts.some((p) => p.needsUrls) ? { needsUrls: true } : {}),
+    requiredRules: requiredByAll(parts),
+  };
 }
 
 export interface CompileContext {
