@@ -112,7 +112,7 @@ class Evaluation implements MatchContext {
   }
 
   firstKeywordDetail(leaf: number): string {
-    return this.set.keywords.phrases[this.set.leafFirst[leaf]!]!.detail;
+    return this.set.phraseDetail[this.set.leafFirst[leaf]!]!;
   }
 
   ruleMatched(index: number): boolean {
@@ -150,8 +150,9 @@ export class CompiledRuleSet {
   /** The rules a leaf gates: ruleOfLeaf[leafStart[leaf] … leafStart[leaf + 1]). */
   private readonly leafStart: Int32Array;
   private readonly ruleOfLeaf: Int32Array;
-  /** Per phrase: its leaf. */
+  /** Per phrase: its leaf, and its verdict detail (`keyword '…'`). */
   private readonly phraseLeaf: Int32Array;
+  readonly phraseDetail: readonly string[];
   /**
    * Rules without a keyword gate, by what they can match: index 2 × (channel is email) +
    * (text has a link); a rule that needs a link is left out of the lists for texts without one.
@@ -208,6 +209,7 @@ export class CompiledRuleSet {
     this.ruleNeedsUrls = Uint8Array.from(bodies, (b) => (b.needsUrls ? 1 : 0));
     this.ruleConditions = bodies.map((b) => b.conditions);
     this.phraseLeaf = Int32Array.from(keywords.phrases, (p) => p.leaf);
+    this.phraseDetail = keywords.phrases.map((p) => p.detail);
     this.alwaysEvaluate = always.map((list) => Int32Array.from(list));
   }
 

@@ -781,6 +781,11 @@ export function findPhoneNumbers(text: string, from: number, out: string[]): voi
   let p = from;
   while (p < n) {
     const c = text.charCodeAt(p);
+    // Most characters are neither a digit nor '+' (both are at or below '9'): skip them at once.
+    if (c > 0x39 || (c < 0x30 && c !== 0x2b)) {
+      p++;
+      continue;
+    }
     let first: number;
     if (c === 0x2b) {
       if (p + 1 >= n || (phoneClass(text.charCodeAt(p + 1)) & P_DIGIT) === 0) {
