@@ -26,6 +26,7 @@ import {
   planSender,
   planSubscriber,
   PlanArena,
+  PLAN_OFFSET_MASK,
   SubscriberRuleError,
   type CompiledSource,
   type CompiledSubscriber,
@@ -336,7 +337,8 @@ export class Engine {
     }
     let subscriberAction: Action = 'deliver';
     if (plan >= 0) {
-      const plans = this.plans.data;
+      const plans = this.plans.chunkOf(plan);
+      plan &= PLAN_OFFSET_MASK;
       if (!planEnabled(plans, plan)) {
         reasons.push({ rule: 'SUBSCRIBER_FILTER_OFF', score: 0, detail: 'the subscriber turned filtering off' });
         return this.enforcedOnly(set, hits, reasons, enforced, score, truncated);
