@@ -91,7 +91,7 @@ export function compileSubscriber(rules: SubscriberRules, normaliser: AddressNor
 // windows as ids of shared windows, and the keywords' first-word hashes. The compiled objects
 // are read only when the plan says a list may match (to confirm and to name the pattern) or
 // a keyword's first word is in the message. Verdicts are the same (test/engine/subscriber-plan).
-// Plans live one after another in one typed array (PlanArena), read at their offset.
+// Plans live one after another in chunks of typed arrays (PlanArena), read at their place.
 
 /** Flags in plan[0]. */
 const PLAN_ENABLED = 1;
