@@ -30,6 +30,7 @@ import {
   SubscriberRuleError,
   type CompiledSource,
   type CompiledSubscriber,
+  type PlanOwner,
 } from '../rules/subscriber.js';
 import type { SubscriberRules } from '../rules/subscriber-types.js';
 import { assertTimeZone } from '../rules/time.js';
@@ -80,7 +81,9 @@ export interface EngineOptions {
   readonly volumeStore?: VolumeStore;
 }
 
-interface SubscriberEntry {
+interface SubscriberEntry extends PlanOwner {
+  /** Its number as the index knows it. */
+  readonly key: string;
   readonly rules: SubscriberRules;
   /** Compiled on first use; null when the stored rules do not compile. */
   compiled: CompiledSubscriber | null | undefined;
@@ -147,8 +150,8 @@ export class Engine {
   private readonly subscribers = new Map<string, SubscriberEntry>();
   /** The same entries, for the hot path's lookup by number. */
   private readonly subscriberIndex = new NumberIndex<SubscriberEntry>();
-  /** The subscribers' plans; the index keeps each one's place beside its number. */
-  private plans = new PlanArena();
+  /** The subscribers' plans; the index keeps each one's place beside its number (and learns a new one when a plan moves). */
+  private readonly plans = new PlanArena((owner) => this.planMoved(owner as SubscriberEntry));
   private readonly subscriberAt = new SubscriberAt(this.subscriberIndex);
   private classifier: SpamClassifier | undefined;
   private readonly bands: readonly ScoreBand[];
@@ -222,14 +225,14 @@ export class Engine {
   setSubscriber(number: string, rules: SubscriberRules | null, options: { trusted?: boolean } = {}): void {
     const key = this.subscriberKey(number);
     const previous = this.subscribers.get(key);
-    if (previous !== undefined && previous.plan >= 0) this.plans.release(previous.plan);
+    if (previous !== undefined && previous.plan >= 0) this.plans.release(previous);
     if (rules === null) {
       this.subscribers.delete(key);
       this.subscriberIndex.set(key, undefined);
       return;
     }
     const compiled = options.trusted ? undefined : compileSubscriber(rules, this.normaliser, this.defaultTimeZone);
-    const entry: SubscriberEntry = { rules, compiled, plan: -1 };
+    const entry: SubscriberEntry = { key, rules, compiled, plan: -1 };
     this.subscribers.set(key, entry);
     this.subscriberIndex.set(key, entry);
   }
@@ -278,18 +281,16 @@ export class Engine {
   private subscriberPlan(entry: SubscriberEntry): number {
     if (entry.plan === -1) {
       const compiled = this.compiledRules(entry);
-      if (this.plans.wasteful) this.compactPlans();
-      entry.plan = compiled === undefined ? NO_PLAN : this.plans.add(planSubscriber(compiled));
+      if (compiled === undefined) entry.plan = NO_PLAN;
+      else this.plans.add(planSubscriber(compiled), entry);
     }
     return entry.plan;
   }
 
-  /** Move the live plans to a fresh arena; the index learns their new places on next use. */
-  private compactPlans(): void {
-    const fresh = new PlanArena();
-    for (const entry of this.subscribers.values()) if (entry.plan >= 0) entry.plan = this.plans.moveTo(fresh, entry.plan);
-    this.plans = fresh;
-    this.subscriberIndex.clearPayloads();
+  /** A plan moved in the arena: its new place goes beside the number in the index. */
+  private planMoved(entry: SubscriberEntry): void {
+    const slot = this.subscriberIndex.find(entry.key);
+    if (slot >= 0 && this.subscriberIndex.valueAt(slot) === entry) this.subscriberIndex.setPayloadAt(slot, entry.plan);
   }
 
   private compiledRules(entry: SubscriberEntry): CompiledSubscriber | undefined {

@@ -103,10 +103,6 @@ export class NumberIndex<T> {
     this.keys[2 * slot + 1] = payload;
   }
 
-  /** Every payload back to -1. */
-  clearPayloads(): void {
-    for (let i = 1; i < this.keys.length; i += 2) this.keys[i] = -1;
-  }
 
   /** Set `key` to `value`, or remove it with undefined. */
   set(key: string, value: T | undefined): void {

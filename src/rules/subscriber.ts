@@ -164,33 +164,59 @@ const CHUNK = 1 << CHUNK_BITS;
 /** A plan's place within its chunk: `at & PLAN_OFFSET_MASK` (the chunk is `PlanArena.chunkOf(at)`). */
 export const PLAN_OFFSET_MASK = CHUNK - 1;
 
+/** What holds a plan's place: the arena moves the plan and updates `plan` (released: -1). */
+export interface PlanOwner {
+  plan: number;
+}
+
 /**
  * Plans one after another in typed arrays: a plan is read with one or two cache misses, not an
  * array object and then its elements. Fixed chunks, not one array that doubles: memory follows
  * the plans (a million subscribers' plans are about 150 MB) with no copy and no room held spare.
- * A replaced or removed subscriber's plan is left where it is (`release`); the owner moves the
- * live ones to a fresh arena once half is waste.
+ * A replaced or removed subscriber's plan is released where it is; once more than half of a
+ * chunk is released, its live plans move to the chunk being filled (`moved` is told of each)
+ * and the chunk is used again. Each step moves at most one chunk's plans (a few hundred), so a
+ * check never waits for the whole arena to be rebuilt.
  */
 export class PlanArena {
   private readonly chunks: Float64Array[] = [];
-  /** Where the next plan goes in the last chunk (CHUNK: no room, or no chunk yet). */
+  /** Per chunk: numbers released in it, and the owners whose plans were put there (some moved or released since). */
+  private readonly waste: number[] = [];
+  private readonly owners: PlanOwner[][] = [];
+  /** Chunks emptied by a move, to fill again. */
+  private readonly free: number[] = [];
+  /** The chunk being filled, and where its next plan goes (CHUNK: full, or none yet). */
+  private current = -1;
   private top = CHUNK;
-  private used = 0;
-  private wasted = 0;
 
-  /** Store a plan; returns its place. */
-  add(plan: readonly number[]): number {
+  constructor(private readonly moved: (owner: PlanOwner) => void) {}
+
+  get chunkCount(): number {
+    return this.chunks.length;
+  }
+
+  /** Store `owner`'s plan; sets and returns its place. */
+  add(plan: readonly number[], owner: PlanOwner): number {
     if (plan.length > CHUNK) throw new Error(`a subscriber plan of ${plan.length} numbers is longer than a chunk`);
-    if (this.top + plan.length > CHUNK) {
-      this.chunks.push(new Float64Array(CHUNK));
-      this.top = 0;
-    }
-    const chunk = this.chunks.length - 1;
-    this.chunks[chunk]!.set(plan, this.top);
-    const at = chunk * CHUNK + this.top;
+    if (this.top + plan.length > CHUNK) this.nextChunk();
+    this.chunks[this.current]!.set(plan, this.top);
+    this.owners[this.current]!.push(owner);
+    owner.plan = this.current * CHUNK + this.top;
     this.top += plan.length;
-    this.used += plan.length;
-    return at;
+    return owner.plan;
+  }
+
+  private nextChunk(): void {
+    const reused = this.free.pop();
+    if (reused !== undefined) {
+      this.current = reused;
+    } else {
+      this.current = this.chunks.length;
+      this.chunks.push(new Float64Array(CHUNK));
+      this.waste.push(0);
+      this.owners.push([]);
+    }
+    this.top = 0;
   }
 
   /** The chunk that holds the plan at `at`. */
@@ -198,21 +224,28 @@ export class PlanArena {
     return this.chunks[at >>> CHUNK_BITS]!;
   }
 
-  /** The plan at `at` is no longer read. */
-  release(at: number): void {
-    this.wasted += planLength(this.chunkOf(at), at & PLAN_OFFSET_MASK);
+  /** `owner`'s plan is no longer read (its place becomes -1). */
+  release(owner: PlanOwner): void {
+    const at = owner.plan;
+    const chunk = at >>> CHUNK_BITS;
+    owner.plan = -1;
+    this.waste[chunk]! += planLength(this.chunks[chunk]!, at & PLAN_OFFSET_MASK);
+    if (chunk !== this.current && this.waste[chunk]! * 2 > CHUNK) this.empty(chunk);
   }
 
-  /** Over half of it is released plans (and enough to be worth moving the rest). */
-  get wasteful(): boolean {
-    return this.wasted > 65_536 && this.wasted * 2 > this.used;
-  }
-
-  /** Copy the plan at `at` into `to`; returns its place there. */
-  moveTo(to: PlanArena, at: number): number {
-    const chunk = this.chunkOf(at);
-    const from = at & PLAN_OFFSET_MASK;
-    return to.add(Array.from(chunk.subarray(from, from + planLength(chunk, from))));
+  /** Move a mostly released chunk's live plans to the chunk being filled, and free it. */
+  private empty(chunk: number): void {
+    const owners = this.owners[chunk]!;
+    const data = this.chunks[chunk]!;
+    this.owners[chunk] = [];
+    this.waste[chunk] = 0;
+    for (const owner of owners) {
+      if (owner.plan < 0 || owner.plan >>> CHUNK_BITS !== chunk) continue; // released, or moved before
+      const from = owner.plan & PLAN_OFFSET_MASK;
+      this.add(Array.from(data.subarray(from, from + planLength(data, from))), owner);
+      this.moved(owner);
+    }
+    this.free.push(chunk);
   }
 }
 
