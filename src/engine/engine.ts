@@ -287,6 +287,28 @@ export class Engine {
     return entry.plan;
   }
 
+  /**
+   * Where the recipient's plan is, or NO_PLAN when it has no rules; `at` is left on the
+   * recipient for the compiled rules. The plan's place is kept beside the number in the index:
+   * one cache line, then the plan.
+   */
+  private recipientPlan(to: string, at: SubscriberAt): number {
+    const index = this.subscriberIndex;
+    at.slot = index.find(to);
+    at.entry = undefined;
+    if (at.slot >= 0) {
+      let plan = index.payloadAt(at.slot);
+      if (plan === -1) {
+        plan = this.subscriberPlan(index.valueAt(at.slot)!);
+        index.setPayloadAt(at.slot, plan);
+      }
+      return plan;
+    }
+    if (at.slot !== NOT_A_NUMBER) return NO_PLAN;
+    at.entry = index.other(to);
+    return at.entry === undefined ? NO_PLAN : this.subscriberPlan(at.entry);
+  }
+
   /** A plan moved in the arena: its new place goes beside the number in the index. */
   private planMoved(entry: SubscriberEntry): void {
     const slot = this.subscriberIndex.find(entry.key);
@@ -320,22 +342,8 @@ export class Engine {
 
     // Subscriber rules, read through the subscriber's compact plan: the compiled rules (out of
     // cache with many subscribers) are looked into only where the plan says a list may match.
-    // The plan's place is kept beside the number in the index: one cache line, then the plan.
-    const index = this.subscriberIndex;
     const at = this.subscriberAt;
-    at.slot = index.find(message.to.value);
-    at.entry = undefined;
-    let plan = NO_PLAN;
-    if (at.slot >= 0) {
-      plan = index.payloadAt(at.slot);
-      if (plan === -1) {
-        plan = this.subscriberPlan(index.valueAt(at.slot)!);
-        index.setPayloadAt(at.slot, plan);
-      }
-    } else if (at.slot === NOT_A_NUMBER) {
-      at.entry = index.get(message.to.value);
-      if (at.entry !== undefined) plan = this.subscriberPlan(at.entry);
-    }
+    let plan = this.recipientPlan(message.to.value, at);
     let subscriberAction: Action = 'deliver';
     if (plan >= 0) {
       const plans = this.plans.chunkOf(plan);

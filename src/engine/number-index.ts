@@ -51,32 +51,25 @@ export class NumberIndex<T> {
   private filterMask = 1024 * 8 - 1;
 
   get(key: string): T | undefined {
-    // An engine without subscribers (operator rules only) skips reading the number at all.
-    if (this.usedSlots === 0 && this.others.size === 0) return undefined;
-    const x = e164Digits(key);
-    if (x < 0) return this.others.size === 0 ? undefined : this.others.get(key);
-    const h = slotHash(x);
-    const bit = filterBit(h, this.filterMask);
-    if ((this.filter[bit >>> 5]! & (1 << (bit & 31))) === 0) return undefined;
-    const keys = this.keys;
-    const mask = this.mask;
-    let slot = h & mask;
-    for (;;) {
-      const k = keys[2 * slot]!;
-      if (k === x) return this.values[slot];
-      if (k === 0) return undefined;
-      slot = (slot + 1) & mask;
-    }
+    const slot = this.find(key);
+    if (slot >= 0) return this.values[slot];
+    return slot === NOT_A_NUMBER ? this.other(key) : undefined;
+  }
+
+  /** The value of a key that is no E.164 number (when `find` said NOT_A_NUMBER). */
+  other(key: string): T | undefined {
+    return this.others.get(key);
   }
 
   /**
    * The slot of an E.164 key that has a value, -1 when there is none, or NOT_A_NUMBER for
-   * another kind of key. A slot stays valid until the next `set`.
+   * another kind of key (`get` looks those up). A slot stays valid until the next `set`.
    */
   find(key: string): number {
-    if (this.usedSlots === 0) return this.others.size === 0 ? -1 : NOT_A_NUMBER;
+    // An engine without subscribers (operator rules only) skips reading the number at all.
+    if (this.usedSlots === 0 && this.others.size === 0) return -1;
     const x = e164Digits(key);
-    if (x < 0) return NOT_A_NUMBER;
+    if (x < 0) return this.others.size === 0 ? -1 : NOT_A_NUMBER;
     const h = slotHash(x);
     const bit = filterBit(h, this.filterMask);
     if ((this.filter[bit >>> 5]! & (1 << (bit & 31))) === 0) return -1;

@@ -547,19 +547,15 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
     words++;
     t++;
   }
-  const out = spanResult;
-  out.count = words;
-  out.fixed = fixed ?? NO_FIXED;
-  out.repaired = repaired;
-  return out;
+  return spansAnswer(words, fixed ?? NO_FIXED, repaired);
 }
 
-/** `wordSpans`' answer for tokens that are their words already. */
-function unrepaired(count: number): WordSpans {
+/** Phase 2's answer in its one reused object (for tokens that are their words already: `spansAnswer(count, NO_FIXED, 0)`). */
+function spansAnswer(count: number, fixed: readonly string[], repaired: number): WordSpans {
   const out = spanResult;
   out.count = count;
-  out.fixed = NO_FIXED;
-  out.repaired = 0;
+  out.fixed = fixed;
+  out.repaired = repaired;
   return out;
 }
 
@@ -793,8 +789,8 @@ export function findPhoneNumbers(text: string, from: number, out: string[]): voi
         continue;
       }
       first = p + 1;
-    } else if ((phoneClass(c) & P_DIGIT) !== 0 && (p === 0 || (phoneClass(text.charCodeAt(p - 1)) & P_WORD) === 0)) {
-      first = p;
+    } else if (p === 0 || (phoneClass(text.charCodeAt(p - 1)) & P_WORD) === 0) {
+      first = p; // a digit (the skip above let through only digits and '+') at a word boundary
     } else {
       p++;
       continue;
@@ -913,7 +909,7 @@ class Analysis implements TextAnalysis {
     } else {
       repair = scannedMayRepair;
     }
-    const tokens = !repair ? unrepaired(count) : folded === undefined ? wordSpans(text, count, true) : wordSpans(folded, count);
+    const tokens = !repair ? spansAnswer(count, NO_FIXED, 0) : folded === undefined ? wordSpans(text, count, true) : wordSpans(folded, count);
     const words = tokens.count;
     // In an engine's buffers the words are read where they are; otherwise copied out of the shared ones.
     this.starts = buffers !== undefined ? starts : starts.slice(0, words);
