@@ -137,6 +137,9 @@ function probabilityDetail(p: number): string {
   return i >= 0 ? PROBABILITY_DETAILS[i]! : `spam probability ${p.toFixed(3)}`;
 }
 
+/** The reasons of a verdict nothing contributed to: one shared, frozen array. */
+const NO_REASONS: readonly Reason[] = Object.freeze([]);
+
 function stronger(a: Action, b: Action): Action {
   return actionSeverity(b) > actionSeverity(a) ? b : a;
 }
@@ -330,7 +333,6 @@ export class Engine {
   private decide(message: Message, analysis: TextAnalysis, truncated: boolean): Verdict {
     const set = this.ruleSet;
     const hits = set.match(message, analysis, this.volume);
-    const reasons: Reason[] = [];
     let score = 0;
     let enforced: Action = 'deliver';
     for (let i = 0; i < hits; i++) {
@@ -345,35 +347,35 @@ export class Engine {
     const at = this.subscriberAt;
     let plan = this.recipientPlan(message.to.value, at);
     let subscriberAction: Action = 'deliver';
+    let subscriberReason: Reason | undefined;
     if (plan >= 0) {
       const plans = this.plans.chunkOf(plan);
       plan &= PLAN_OFFSET_MASK;
       if (!planEnabled(plans, plan)) {
-        reasons.push({ rule: 'SUBSCRIBER_FILTER_OFF', score: 0, detail: 'the subscriber turned filtering off' });
-        return this.enforcedOnly(set, hits, reasons, enforced, score, truncated);
+        return this.enforcedOnly(set, hits, { rule: 'SUBSCRIBER_FILTER_OFF', score: 0, detail: 'the subscriber turned filtering off' }, enforced, score, truncated);
       }
       const from = message.from;
       const sender = planSender(from);
       const senderLength = from.value.length - 1;
       const allowed = planListMayMatch(plans, plan, false, sender, senderLength) ? at.compiled().allow?.match(from) : undefined;
       if (allowed !== undefined) {
-        reasons.push({ rule: 'SUBSCRIBER_ALLOW', score: 0, detail: `sender ${short(from.value)} on the subscriber's allow list ('${allowed}')`, action: 'allow' });
-        return this.enforcedOnly(set, hits, reasons, enforced, score, truncated);
+        const reason: Reason = { rule: 'SUBSCRIBER_ALLOW', score: 0, detail: `sender ${short(from.value)} on the subscriber's allow list ('${allowed}')`, action: 'allow' };
+        return this.enforcedOnly(set, hits, reason, enforced, score, truncated);
       }
       const blocked = planListMayMatch(plans, plan, true, sender, senderLength) ? at.compiled().block?.match(from) : undefined;
       if (blocked !== undefined) {
         subscriberAction = this.subscriberBlockAction;
-        reasons.push({ rule: 'SUBSCRIBER_BLOCK', score: 0, detail: `sender ${short(from.value)} on the subscriber's block list ('${blocked}')`, action: subscriberAction });
+        subscriberReason = { rule: 'SUBSCRIBER_BLOCK', score: 0, detail: `sender ${short(from.value)} on the subscriber's block list ('${blocked}')`, action: subscriberAction };
       } else {
         const quiet = planQuietWindow(plans, plan, message.time, at);
         if (quiet !== undefined) {
           subscriberAction = 'quarantine';
-          reasons.push({ rule: 'SUBSCRIBER_QUIET_HOURS', score: 0, detail: `sent during the subscriber's quiet hours ${quiet.label}`, action: 'quarantine' });
+          subscriberReason = { rule: 'SUBSCRIBER_QUIET_HOURS', score: 0, detail: `sent during the subscriber's quiet hours ${quiet.label}`, action: 'quarantine' };
         } else {
           const keyword = planKeyword(plans, plan, analysis, at);
           if (keyword !== undefined) {
             subscriberAction = 'quarantine';
-            reasons.push({ rule: 'SUBSCRIBER_KEYWORD', score: 0, detail: `keyword '${keyword.text}' on the subscriber's list`, action: 'quarantine' });
+            subscriberReason = { rule: 'SUBSCRIBER_KEYWORD', score: 0, detail: `keyword '${keyword.text}' on the subscriber's list`, action: 'quarantine' };
           }
         }
       }
@@ -383,34 +385,36 @@ export class Engine {
     let operatorAllow = false;
     for (let i = 0; i < hits; i++) {
       const r = set.hitRule(i);
-      if (!r.enforce) {
-        if (r.action === 'allow') operatorAllow = true;
-        else if (r.action !== undefined) forced = stronger(forced, r.action);
-        score += r.score;
-      }
-      const reason: { -readonly [K in keyof Reason]: Reason[K] } = { rule: r.id, score: r.score, detail: set.hitDetail(i) };
-      if (r.action) reason.action = r.action;
-      reasons.push(reason);
+      if (r.enforce) continue;
+      if (r.action === 'allow') operatorAllow = true;
+      else if (r.action !== undefined) forced = stronger(forced, r.action);
+      score += r.score;
     }
     if (operatorAllow) {
       // An operator allow rule delivers, except what the subscriber or an enforced rule decided.
-      return this.verdict(stronger(subscriberAction, enforced), score, reasons, undefined, truncated);
+      return this.verdict(stronger(subscriberAction, enforced), score, this.reasons(subscriberReason, set, hits, 0), undefined, truncated);
     }
 
+    // Made before the classifier runs: it may check another message, which reuses the set's scratch.
+    const classifier = this.classifier;
+    const reasons = this.reasons(subscriberReason, set, hits, classifier !== undefined ? 1 : 0);
     let probability: number | undefined;
-    if (this.classifier !== undefined) {
-      probability = this.classifier.spamProbability(message, analysis);
+    if (classifier !== undefined) {
+      probability = classifier.spamProbability(message, analysis);
       const bands = message.channel === 'email' ? this.emailBands : this.bands;
       let band: ScoreBand | undefined;
       for (let i = 0; i < bands.length && band === undefined; i++) if (probability >= bands[i]!.min) band = bands[i];
+      const mutable = reasons as Reason[]; // with room kept, an array of its own, never NO_REASONS
       if (band !== undefined) {
         score += band.score;
-        reasons.push({ rule: band.id, score: band.score, detail: probabilityDetail(probability) });
+        mutable[mutable.length - 1] = { rule: band.id, score: band.score, detail: probabilityDetail(probability) };
+      } else {
+        mutable.length--; // the room kept for the band
       }
-      const history = message.channel === 'email' ? this.classifier.senderHistory?.(message) : undefined;
+      const history = message.channel === 'email' ? classifier.senderHistory?.(message) : undefined;
       if (history !== undefined) {
         score += history.score;
-        reasons.push(history);
+        mutable.push(history);
       }
     }
     const t = this.thresholdsInForce;
@@ -418,17 +422,41 @@ export class Engine {
     return this.verdict(stronger(forced, fromScore), score, reasons, probability, truncated);
   }
 
-  /** Allow list or filtering off: only enforced operator rules count. */
-  /** `hits` rules of `set` matched (read from its scratch, see CompiledRuleSet.match). */
-  private enforcedOnly(set: CompiledRuleSet, hits: number, reasons: Reason[], enforced: Action, score: number, truncated: boolean): Verdict {
+  /**
+   * A verdict's reasons in their order (the subscriber's, then each rule that matched), in one
+   * array of its final size with `room` slots left at the end (for the classifier's band):
+   * most messages have none and share one empty array, and a growing array takes room for 16.
+   */
+  private reasons(subscriber: Reason | undefined, set: CompiledRuleSet, hits: number, room: number): readonly Reason[] {
+    const n = (subscriber === undefined ? 0 : 1) + hits;
+    if (n + room === 0) return NO_REASONS;
+    const reasons = new Array<Reason>(n + room);
+    let k = 0;
+    if (subscriber !== undefined) reasons[k++] = subscriber;
     for (let i = 0; i < hits; i++) {
       const r = set.hitRule(i);
-      if (r.enforce) reasons.push({ rule: r.id, score: r.score, detail: set.hitDetail(i), action: r.action! });
+      reasons[k++] = r.action !== undefined ? { rule: r.id, score: r.score, detail: set.hitDetail(i), action: r.action } : { rule: r.id, score: r.score, detail: set.hitDetail(i) };
+    }
+    return reasons;
+  }
+
+  /**
+   * Allow list or filtering off: only the enforced operator rules of the `hits` that matched
+   * (read from the set's scratch, see CompiledRuleSet.match) count, after the subscriber's reason.
+   */
+  private enforcedOnly(set: CompiledRuleSet, hits: number, subscriber: Reason, enforced: Action, score: number, truncated: boolean): Verdict {
+    let n = 1;
+    for (let i = 0; i < hits; i++) if (set.hitRule(i).enforce) n++;
+    const reasons = new Array<Reason>(n);
+    reasons[0] = subscriber;
+    for (let i = 0, k = 1; i < hits; i++) {
+      const r = set.hitRule(i);
+      if (r.enforce) reasons[k++] = { rule: r.id, score: r.score, detail: set.hitDetail(i), action: r.action! };
     }
     return this.verdict(enforced, score, reasons, undefined, truncated);
   }
 
-  private verdict(action: Action, score: number, reasons: Reason[], spamProbability: number | undefined, truncated: boolean): Verdict {
+  private verdict(action: Action, score: number, reasons: readonly Reason[], spamProbability: number | undefined, truncated: boolean): Verdict {
     const v: { -readonly [K in keyof Verdict]: Verdict[K] } = { action, score: Math.round(score * 1000) / 1000, reasons };
     if (spamProbability !== undefined) v.spamProbability = spamProbability;
     if (truncated) v.truncated = true;
