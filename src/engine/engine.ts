@@ -140,6 +140,12 @@ function probabilityDetail(p: number): string {
 /** The reasons of a verdict nothing contributed to: one shared, frozen array. */
 const NO_REASONS: readonly Reason[] = Object.freeze([]);
 
+/** The reason for the `i`th rule of the set's last match (an enforced rule always has an action). */
+function hitReason(set: CompiledRuleSet, i: number): Reason {
+  const r = set.hitRule(i);
+  return r.action !== undefined ? { rule: r.id, score: r.score, detail: set.hitDetail(i), action: r.action } : { rule: r.id, score: r.score, detail: set.hitDetail(i) };
+}
+
 function stronger(a: Action, b: Action): Action {
   return actionSeverity(b) > actionSeverity(a) ? b : a;
 }
@@ -433,10 +439,7 @@ export class Engine {
     const reasons = new Array<Reason>(n + room);
     let k = 0;
     if (subscriber !== undefined) reasons[k++] = subscriber;
-    for (let i = 0; i < hits; i++) {
-      const r = set.hitRule(i);
-      reasons[k++] = r.action !== undefined ? { rule: r.id, score: r.score, detail: set.hitDetail(i), action: r.action } : { rule: r.id, score: r.score, detail: set.hitDetail(i) };
-    }
+    for (let i = 0; i < hits; i++) reasons[k++] = hitReason(set, i);
     return reasons;
   }
 
@@ -449,10 +452,7 @@ export class Engine {
     for (let i = 0; i < hits; i++) if (set.hitRule(i).enforce) n++;
     const reasons = new Array<Reason>(n);
     reasons[0] = subscriber;
-    for (let i = 0, k = 1; i < hits; i++) {
-      const r = set.hitRule(i);
-      if (r.enforce) reasons[k++] = { rule: r.id, score: r.score, detail: set.hitDetail(i), action: r.action! };
-    }
+    for (let i = 0, k = 1; i < hits; i++) if (set.hitRule(i).enforce) reasons[k++] = hitReason(set, i);
     return this.verdict(enforced, score, reasons, undefined, truncated);
   }
 
