@@ -17,13 +17,13 @@ import { AddressNormaliser } from '../src/message/address.js';
 import { normaliseMessage } from '../src/message/normalise.js';
 import type { MessageInput } from '../src/message/types.js';
 import { analyseText } from '../src/text/analysis.js';
-import { arg, fmt, memoryMB, prng, throughput, uciCorpus } from './lib/measure.js';
+import { arg, decoded, fmt, memoryMB, prng, throughput, uciCorpus } from './lib/measure.js';
 
 const json = process.argv.includes('--json');
 const n = Number(arg('messages') ?? 500_000);
 const tokenCount = Number(arg('tokens') ?? 1_000_000);
 const random = prng(7);
-const number = (): string => '+4477009' + String(Math.floor(random() * 100000)).padStart(5, '0');
+const number = (): string => decoded('+4477009' + String(Math.floor(random() * 100000)).padStart(5, '0'));
 
 const corpus = uciCorpus();
 const inputs: MessageInput[] = corpus.map((c, i) => ({ from: number(), to: number(), text: c.text, time: 1_780_000_000_000 + i * 1000 }));

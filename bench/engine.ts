@@ -19,11 +19,11 @@ import { loadRuleSet, shippedRulesDir } from '../src/rules/load.js';
 import type { MessageInput } from '../src/message/types.js';
 import type { SubscriberRules } from '../src/rules/subscriber-types.js';
 import { analyseText } from '../src/text/analysis.js';
-import { arg, fmt, latencies, memoryMB, prng, throughput, uciCorpus } from './lib/measure.js';
+import { arg, decoded, fmt, latencies, memoryMB, prng, throughput, uciCorpus } from './lib/measure.js';
 
 const random = prng(42);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-const number = (): string => '+4477009' + String(Math.floor(random() * 100000)).padStart(5, '0');
+const number = (): string => decoded('+4477009' + String(Math.floor(random() * 100000)).padStart(5, '0'));
 const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu prize cash loan winner claim free offer bonus credit urgent'.split(' ');
 
 /** 1,000 generated keyword rules, some with sender prefixes, as one YAML file. */
@@ -62,7 +62,7 @@ const subscribers: string[] = [];
 const subscriberTable: SubscriberRules[] = [];
 const loadStart = process.hrtime.bigint();
 for (let i = 0; i < 100_000; i++) {
-  const s = '+4477' + String(10_000_000 + i);
+  const s = decoded('+4477' + String(10_000_000 + i));
   const r = subscriberRules();
   subscribers.push(s);
   subscriberTable.push(r);

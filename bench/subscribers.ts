@@ -17,14 +17,14 @@ import { loadRuleSet, shippedRulesDir } from '../src/rules/load.js';
 import type { SubscriberRules } from '../src/rules/subscriber-types.js';
 import { createSubscriberService } from '../src/service/index.js';
 import { SqliteSubscriberStore } from '../src/store/subscribers.js';
-import { arg, fmt, memoryMB, prng, throughput } from './lib/measure.js';
+import { arg, decoded, fmt, memoryMB, prng, throughput } from './lib/measure.js';
 
 const json = process.argv.includes('--json');
 const n = Number(arg('subscribers') ?? 1_000_000);
 const random = prng(7);
 const WORDS = 'prize cash loan winner claim free offer bonus credit urgent casino crypto'.split(' ');
-const number = (): string => '+4477009' + String(Math.floor(random() * 100000)).padStart(5, '0');
-const subscriberNumber = (i: number): string => '+4477' + String(10_000_000 + i);
+const number = (): string => decoded('+4477009' + String(Math.floor(random() * 100000)).padStart(5, '0'));
+const subscriberNumber = (i: number): string => decoded('+4477' + String(10_000_000 + i));
 
 function rules(): SubscriberRules {
   return {

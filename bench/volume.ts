@@ -12,7 +12,7 @@ import { createEngine } from '../src/engine/engine.js';
 import type { MessageInput } from '../src/message/types.js';
 import { loadRuleSet, shippedRulesDir } from '../src/rules/load.js';
 import { MemoryVolumeStore } from '../src/rules/volume-store.js';
-import { arg, fmt, latencies, memoryMB, prng, throughput, uciCorpus } from './lib/measure.js';
+import { arg, decoded, fmt, latencies, memoryMB, prng, throughput, uciCorpus } from './lib/measure.js';
 
 const json = process.argv.includes('--json');
 const n = Number(arg('messages') ?? 300_000);
@@ -33,8 +33,8 @@ const messages: MessageInput[] = Array.from({ length: 20_000 }, (_, i) => {
     ? `Hi ${NAMES[i % NAMES.length]}, ${corpus[(i % 20) * 37]!.text} ref ${Math.floor(random() * 1e6)}`
     : corpus[i % corpus.length]!.text;
   return {
-    from: '+4477001' + String(Math.floor(random() * 10_000)).padStart(5, '0'),
-    to: '+4477009' + String(Math.floor(random() * 50_000)).padStart(5, '0'),
+    from: decoded('+4477001' + String(Math.floor(random() * 10_000)).padStart(5, '0')),
+    to: decoded('+4477009' + String(Math.floor(random() * 50_000)).padStart(5, '0')),
     text,
     time: 1_780_000_000_000 + i * 2,
   };
@@ -85,7 +85,7 @@ const store = new MemoryVolumeStore();
 const engine = createEngine({ rules: withVolume, volumeStore: store });
 const before = memoryMB();
 for (let i = 0; i < 1_000_000; i++) {
-  engine.check({ from: '+4478' + String(10_000_000 + i), to: '+4479' + String(10_000_000 + i), text: corpus[i % corpus.length]!.text, time: 1_780_000_000_000 + i });
+  engine.check({ from: decoded('+4478' + String(10_000_000 + i)), to: decoded('+4479' + String(10_000_000 + i)), text: corpus[i % corpus.length]!.text, time: 1_780_000_000_000 + i });
 }
 const after = memoryMB();
 const stats = store.stats();

@@ -463,6 +463,9 @@ function tokenSpans(text: string, skip: readonly number[]): number {
   return count;
 }
 
+/** Single characters joined into a word need at least this many in a run (one more when spaced). */
+const SHORTEST_JOINED_RUN = 3;
+
 /** What phase 2 gives besides the compacted buffers. */
 interface WordSpans {
   /** How many words (the first entries of the buffers). */
@@ -506,7 +509,7 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
         u++;
       }
       const runLength = u - t + 1;
-      if (runLength >= ((gap & 1) === 1 ? 4 : 3)) {
+      if (runLength >= ((gap & 1) === 1 ? SHORTEST_JOINED_RUN + 1 : SHORTEST_JOINED_RUN)) {
         let joined = '';
         for (let k = t; k <= u; k++) joined += text[tokenStarts[k]!];
         const word = unleet(lowerPieces ? joined.toLowerCase() : joined);
@@ -648,8 +651,8 @@ let scannedDigits = 0;
 let scannedFirstDigit = -1;
 /**
  * Some token may need phase 2 (`wordSpans`): it mixes letters with digits or leet symbols, or
- * it is a single character after another (the start of a spaced run). Most texts have none,
- * and their tokens are their words as they are.
+ * it is the third single character in a row (phase 2 joins no shorter run: "u r" stays two
+ * words). Most texts have none, and their tokens are their words as they are.
  */
 let scannedMayRepair = false;
 
@@ -675,7 +678,7 @@ function scanSimple(text: string): number {
   let digits = 0;
   let firstDigit = -1;
   let mayRepair = false;
-  let previousSingle = false;
+  let singles = 0;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -727,9 +730,8 @@ function scanSimple(text: string): number {
     tokenFlags[count] = flag;
     tokenHashes[count] = h === 0 ? 1 : h;
     count++;
-    const single = i - start === 1;
-    if (flag !== 0 || (single && previousSingle)) mayRepair = true;
-    previousSingle = single;
+    singles = i - start === 1 ? singles + 1 : 0;
+    if (flag !== 0 || singles >= SHORTEST_JOINED_RUN) mayRepair = true;
     if (firstDigit < 0 && (kinds & S_DIGIT) !== 0) firstDigit = start;
     seen |= kinds;
   }
