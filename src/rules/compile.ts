@@ -61,6 +61,18 @@ interface RuleBody {
   readonly channels: number;
   /** The rule can only match a text with a link. */
   readonly needsUrls: boolean;
+  /** What else the rule cannot match without: TEXT_HAS_DIGIT, TEXT_HAS_OBFUSCATION (bits of `textTraits`). */
+  readonly needs: number;
+}
+
+/** What a text has, as bits: rules without a keyword gate are listed per combination (see alwaysEvaluate). */
+const TEXT_HAS_URL = 1;
+const TEXT_HAS_DIGIT = 2;
+const TEXT_HAS_OBFUSCATION = 4;
+const TEXT_TRAITS = 8;
+
+function textTraits(analysis: TextAnalysis): number {
+  return (analysis.urls.length > 0 ? TEXT_HAS_URL : 0) | (analysis.mayHoldDigit('folded') ? TEXT_HAS_DIGIT : 0) | (analysis.obfuscations > 0 ? TEXT_HAS_OBFUSCATION : 0);
 }
 
 const CHANNEL_BIT = { sms: 1, email: 2 } as const;
@@ -154,8 +166,10 @@ export class CompiledRuleSet {
   private readonly phraseLeaf: Int32Array;
   readonly phraseDetail: readonly string[];
   /**
-   * Rules without a keyword gate, by what they can match: index 2 × (channel is email) +
-   * (text has a link); a rule that needs a link is left out of the lists for texts without one.
+   * Rules without a keyword gate, by what they can match: index TEXT_TRAITS × (channel is
+   * email) + the text's traits; a rule that needs a link, a digit or an obfuscation is left out
+   * of the lists for texts without (most texts have none of the three, and such a rule, a
+   * regex for prices, numbers in the text, costs even when its own prefilter says no).
    */
   private readonly alwaysEvaluate: readonly Int32Array[];
   /** Reused per check: phrase ids found by the keyword scan, gated rules to evaluate. */
@@ -189,15 +203,15 @@ export class CompiledRuleSet {
     this.ruleState = new Uint8Array(rules.length);
     this.ruleDetail = new Array<string | null>(rules.length).fill(null);
     const leafRules: number[][] = Array.from({ length: leafCount }, () => []);
-    const always: number[][] = [[], [], [], []];
+    const always: number[][] = Array.from({ length: 2 * TEXT_TRAITS }, () => []);
     bodies.forEach((b, i) => {
       if (rules[i]!.helper) return;
       if (b.gate >= 0) leafRules[b.gate]!.push(i);
       else {
-        for (const [channel, base] of [[CHANNEL_BIT.sms, 0], [CHANNEL_BIT.email, 2]] as const) {
+        const needs = (b.needsUrls ? TEXT_HAS_URL : 0) | b.needs;
+        for (const [channel, base] of [[CHANNEL_BIT.sms, 0], [CHANNEL_BIT.email, TEXT_TRAITS]] as const) {
           if ((b.channels & channel) === 0) continue;
-          if (!b.needsUrls) always[base]!.push(i);
-          always[base + 1]!.push(i);
+          for (let traits = 0; traits < TEXT_TRAITS; traits++) if ((needs & ~traits) === 0) always[base + traits]!.push(i);
         }
       }
     });
@@ -298,7 +312,7 @@ export class CompiledRuleSet {
     const hitRules = this.hitRules;
     const hitDetails = this.hitDetails;
     let hits = 0;
-    const always = this.alwaysEvaluate[(message.channel === 'email' ? 2 : 0) + (analysis.urls.length > 0 ? 1 : 0)]!;
+    const always = this.alwaysEvaluate[(message.channel === 'email' ? TEXT_TRAITS : 0) + textTraits(analysis)]!;
     // Each gated rule is a candidate at most once (only its gate leaf lists it); evaluateRule
     // is memoised, so one already settled by a meta rule costs nothing more. Candidates are
     // put in file order (insertion sort: a handful) and merged with the ungated rules, so hits
@@ -459,6 +473,7 @@ export class RuleSetBuilder {
       let gate = -1;
       let channels = CHANNEL_BIT.sms | CHANNEL_BIT.email;
       let needsUrls = false;
+      let needs = 0;
       for (const [key, field] of entries) {
         const kind = CONDITION_KINDS.get(key);
         if (!kind) continue;
@@ -467,6 +482,8 @@ export class RuleSetBuilder {
         const channel = c.channel ?? kind.channel;
         if (channel) channels &= CHANNEL_BIT[channel];
         if (c.needsUrls) needsUrls = true;
+        if (c.needsDigit) needs |= TEXT_HAS_DIGIT;
+        if (c.needsObfuscation) needs |= TEXT_HAS_OBFUSCATION;
         conditions.push(c);
       }
       if (channels === 0) item.fail(`rule ${id} mixes conditions for sms and for email, so it can never match`);
@@ -482,7 +499,7 @@ export class RuleSetBuilder {
         index, id, description, score, ...(action ? { action } : {}), enforce, helper,
         file: item.file, line: pos.line, examples, ...(volume ? { volume } : {}),
       });
-      this.bodies.push({ conditions, gate, channels, needsUrls });
+      this.bodies.push({ conditions, gate, channels, needsUrls, needs });
     } catch (err) {
       if (err instanceof ProblemError) this.problems.push(err.problem);
       else throw err;

@@ -830,6 +830,8 @@ const NO_SKIP: readonly number[] = [];
 /** The answer for a text with no phone number or amount: one shared empty list, not one per text. */
 const NO_STRINGS: readonly string[] = [];
 const NO_URLS: FoundUrl[] = [];
+/** `Analysis.digits` for a folded text whose digits were not counted: enough to look for a number. */
+const UNCOUNTED_DIGITS = 5;
 
 class Analysis implements TextAnalysis {
   readonly original: string;
@@ -847,7 +849,10 @@ class Analysis implements TextAnalysis {
   private readonly fixed: readonly string[];
   private wordList: string[] | undefined;
   readonly capsRatio: number;
-  /** ASCII digits of the original. */
+  /**
+   * ASCII digits of the text phone numbers are looked for in (the folded one), or 5 where they
+   * were not counted: a phone number needs five, and fullwidth ０９０… fold to them too.
+   */
   private readonly digits: number;
   /** No phone number starts before this position (the first token with a digit, on the fast path). */
   private readonly digitsFrom: number;
@@ -873,7 +878,8 @@ class Analysis implements TextAnalysis {
       else folded = (kinds & S_UPPER) === 0 ? text : undefined;
       this.foldedIsLowerCase = (kinds & S_REPLACED) === 0;
       this.capsRatio = scannedCaps;
-      this.digits = scannedDigits;
+      // The scan counts the original's digits: the folded text's are the same unless something was replaced.
+      this.digits = (kinds & S_REPLACED) === 0 ? scannedDigits : (kinds & S_DIGIT) === 0 ? 0 : UNCOUNTED_DIGITS;
       this.digitsFrom = scannedFirstDigit;
       this.anyDigit = (kinds & S_ORIGINAL_DIGIT) !== 0;
       this.noDigits = (kinds & S_DIGIT) === 0;
@@ -887,7 +893,7 @@ class Analysis implements TextAnalysis {
       folded = fold.text;
       this.foldedIsLowerCase = false;
       obfuscations = fold.confusables + fold.invisibles;
-      this.digits = m.digits;
+      this.digits = UNCOUNTED_DIGITS; // folding can make digits (fullwidth, circled)
       this.digitsFrom = 0;
       this.anyDigit = m.digits > 0;
       this.noDigits = false; // folding can make digits (fullwidth, circled, fractions)

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyseText, findPhoneNumbers } from '../../src/text/analysis.js';
 import { prng, uciCorpus } from '../../bench/lib/measure.js';
+import { analyseText as referenceAnalysis } from './reference/analysis.js';
 
 const PHONE = /(?:\+|\b)\d[\d \-.()]{3,18}\d\b/g;
 
@@ -34,11 +35,16 @@ describe('phone numbers in text', () => {
     expect(byScanner('only 1234 here, and a12345 is no number')).toEqual([]);
   });
 
-  it('agrees with the regex on every text of the UCI corpus', () => {
-    const differing = uciCorpus()
-      .map((c) => c.text)
-      .filter((t) => JSON.stringify(byScanner(t)) !== JSON.stringify(byRegex(t)));
-    expect(differing.slice(0, 5)).toEqual([]);
+  it('finds a number written in fullwidth digits, which fold to ASCII ones', () => {
+    expect(analyseText('Call ０９０６１７０１４６１ to claim').phoneNumbers).toEqual(['09061701461']);
+    expect(analyseText('ＣＡＬＬ ０８７１ ８７２ ９７５８ ＮＯＷ').phoneNumbers).toEqual(['08718729758']);
+    expect(analyseText('txt ８７１２１ 😀').phoneNumbers).toEqual(['87121']); // an emoji: the full path
+  });
+
+  it('agrees with the regex on every text of the UCI corpus, and the analysis with the reference', () => {
+    const texts = uciCorpus().map((c) => c.text);
+    expect(texts.filter((t) => JSON.stringify(byScanner(t)) !== JSON.stringify(byRegex(t))).slice(0, 5)).toEqual([]);
+    expect(texts.filter((t) => JSON.stringify(analyseText(t).phoneNumbers) !== JSON.stringify(referenceAnalysis(t).phoneNumbers)).slice(0, 5)).toEqual([]);
   });
 
   it('agrees with the regex on 50,000 random texts made of digits, separators and word characters', () => {
@@ -50,9 +56,26 @@ describe('phone numbers in text', () => {
       let text = '';
       for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
       if (JSON.stringify(byScanner(text)) !== JSON.stringify(byRegex(text))) differing.push(text);
+      if (JSON.stringify(analyseText(text).phoneNumbers) !== JSON.stringify(referenceAnalysis(text).phoneNumbers)) differing.push(`analysis of ${text}`);
     }
     expect(differing).toEqual([]);
   });
+
+  // The analysis looks for numbers in the folded text (as the reference does, test/engine/reference/).
+  it('agrees with the reference analysis on 50,000 random texts with letters, joiners and letters beyond ASCII', () => {
+    const random = prng(2027);
+    // Joiners (@ $ ! | £ ' ’) between word characters make one token, behind which a digit may start a number.
+    const alphabet = "0123456789012345678901234567890123456789   +-.()_aZx@$!|£'’éüð²１＋";
+    const differing: string[] = [];
+    for (let k = 0; k < 50_000 && differing.length < 5; k++) {
+      const length = 1 + Math.floor(random() * 40);
+      let text = '';
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
+      if (JSON.stringify(analyseText(text).phoneNumbers) !== JSON.stringify(referenceAnalysis(text).phoneNumbers)) differing.push(text);
+    }
+    expect(differing).toEqual([]);
+  });
+
 
   it('gives the same numbers from the analysis, which starts looking at the first token with a digit', () => {
     const texts = ['Hi there, call +447700900123 today', 'abc (0800) 123-456 x', 'no numbers at all', 'x 1 2 3 4 5 6', 'FREE msg: txt 87121 £1.50 per min'];

@@ -63,6 +63,29 @@ describe('each rule condition kind', () => {
     expect(firing(e, 'win £500 today')).toEqual(['MONEY']);
     expect(firing(e, 'call 0906 170 1461')).toEqual(['PREMIUM']);
     expect(firing(e, 'call 020 7946 0018')).toEqual([]);
+    expect(firing(e, 'call ０９０６ １７０ １４６１')).toEqual(['PREMIUM']); // fullwidth digits fold to ASCII ones
+  });
+
+  // Rules without keywords are listed by what a text must have for them (a link, a digit, an
+  // obfuscation undone); a rule must still be tried on every text it could match.
+  it('rules that need a digit, an obfuscation or a link, or their absence, fire on every text they match', () => {
+    const e = engineWith(rules(
+      rule('FIVE_DIGITS', 'regex: "\\\\d{5}"'),
+      rule('PRICE', 'regex: "\\\\dp/(?:min|msg)|£\\\\d"'),
+      rule('NO_MONEY', 'money: false'),
+      rule('MONEY', 'money: true'),
+      rule('PREMIUM', 'number_in_text: ["09*"]'),
+      rule('OBFUSCATED', 'obfuscation: 1'),
+      rule('NO_LINKS', 'url_count: { max: 0 }'),
+      rule('DIGIT_AND_LINK', 'all: [{ regex: "\\\\d" }, { url_count: 1 }]'),
+    ));
+    expect(firing(e, 'see you soon')).toEqual(['NO_MONEY', 'NO_LINKS']);
+    expect(firing(e, 'code 12345 here')).toEqual(['FIVE_DIGITS', 'NO_MONEY', 'NO_LINKS']);
+    expect(firing(e, 'code １２３４５ here')).toEqual(['FIVE_DIGITS', 'NO_MONEY', 'NO_LINKS']); // fullwidth digits fold to ASCII ones
+    expect(firing(e, 'txt 150p/msg or £5')).toEqual(['PRICE', 'MONEY', 'NO_LINKS']);
+    expect(firing(e, 'ring 09061701461')).toEqual(['FIVE_DIGITS', 'NO_MONEY', 'PREMIUM', 'NO_LINKS']);
+    expect(firing(e, 'fr33 c@sh')).toEqual(['NO_MONEY', 'OBFUSCATED', 'NO_LINKS']);
+    expect(firing(e, 'go to win2.example.com now')).toEqual(['NO_MONEY', 'DIGIT_AND_LINK']);
   });
 
   it('message properties: length, caps_ratio, script, obfuscation', () => {

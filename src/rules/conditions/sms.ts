@@ -3,7 +3,7 @@
  * and what it looks like. Email-only kinds live in email.ts; volume and campaign kinds in volume.ts.
  */
 import { AddressMatcher, PatternError, compilePattern, type CompiledPattern } from '../patterns.js';
-import { RegexError, compileSafeRegex, execBounded, mayMatch, requiredChars } from '../safe-regex.js';
+import { RegexError, compileSafeRegex, execBounded, mayMatch, mayMatchLiterals, requiredChars } from '../safe-regex.js';
 import { SCRIPTS, type Script } from '../../text/analysis.js';
 import { ALL_DAYS, TimeError, inWindow, makeWindow, parseDays } from '../time.js';
 import type { Field } from '../source.js';
@@ -128,7 +128,10 @@ const regex: ConditionKind = {
       throw err;
     }
     const required = requiredChars(pattern, flags);
+    // A digit the pattern needs in every branch is an ASCII one, in the original as in the folded text.
+    const digitInEveryBranch = required !== undefined && required.branches.every((b) => b.some((p) => p.digits));
     return {
+      ...(digitInEveryBranch ? { needsDigit: true } : {}),
       test: (c) => {
         const a = c.analysis;
         if (required !== undefined) {
@@ -140,6 +143,7 @@ const regex: ConditionKind = {
           if (absent) return null;
         }
         const text = on === 'folded' ? a.folded : a.original;
+        if (required !== undefined && required.literals.length > 0 && !mayMatchLiterals(required, text)) return null;
         const m = execBounded(re, text);
         if (m === null) return null;
         const excerpt = m[0].length > 40 ? m[0].slice(0, 39) + '…' : m[0];
@@ -184,14 +188,22 @@ const domains: ConditionKind = {
   },
 };
 
-function flag(key: string, summary: string, test: (c: MatchContext) => string | null, linkFlag = false): ConditionKind {
+/** What of a text a condition cannot hold without (when it asks for the thing, not for its absence). */
+type Need = 'urls' | 'digit' | 'obfuscation';
+
+function needs(need: Need | undefined, asked: boolean): Pick<Condition, 'needsUrls' | 'needsDigit' | 'needsObfuscation'> {
+  if (!asked || need === undefined) return {};
+  return need === 'urls' ? { needsUrls: true } : need === 'digit' ? { needsDigit: true } : { needsObfuscation: true };
+}
+
+function flag(key: string, summary: string, test: (c: MatchContext) => string | null, need?: Need): ConditionKind {
   return {
     key,
     summary,
     compile(field) {
       const want = field.boolean();
       return {
-        needsUrls: linkFlag && want,
+        ...needs(need, want),
         test: (c) => {
           const detail = test(c);
           if (want) return detail;
@@ -205,17 +217,17 @@ function flag(key: string, summary: string, test: (c: MatchContext) => string | 
 const shortener = flag('shortener', 'true: the text links through a URL shortener (bit.ly, tinyurl.com, …)', (c) => {
   const u = c.analysis.urls.find((x) => x.shortener);
   return u ? `link shortener ${u.host}` : null;
-}, true);
+}, 'urls');
 
 const ipUrl = flag('ip_url', 'true: a link uses a bare IP address as host', (c) => {
   const u = c.analysis.urls.find((x) => x.ipHost);
   return u ? `link to IP address ${u.host}` : null;
-}, true);
+}, 'urls');
 
 const money = flag('money', 'true: the text mentions an amount of money (£500, 1000 dollars)', (c) => {
   const m = c.analysis.moneyAmounts[0];
   return m !== undefined ? `money amount '${m}'` : null;
-});
+}, 'digit'); // both forms of an amount hold a digit
 
 const numberInText: ConditionKind = {
   key: 'number_in_text',
@@ -223,6 +235,7 @@ const numberInText: ConditionKind = {
   compile(field, ctx) {
     const m = addressMatcher(field, ctx);
     return {
+      needsDigit: true, // a phone number is five digits or more
       test: (c) => {
         for (const raw of c.analysis.phoneNumbers) {
           const value = c.normaliseNumber(raw);
@@ -236,14 +249,15 @@ const numberInText: ConditionKind = {
   },
 };
 
-function numeric(key: string, summary: string, lowest: number, highest: number, measure: (c: MatchContext) => number, label: string, countsUrls = false): ConditionKind {
+/** `need`: what the measured thing counts, so that a range from 1 up cannot hold without it. */
+function numeric(key: string, summary: string, lowest: number, highest: number, measure: (c: MatchContext) => number, label: string, need?: Need): ConditionKind {
   return {
     key,
     summary,
     compile(field) {
       const r = parseRange(field, lowest, highest);
       return {
-        needsUrls: countsUrls && r.min >= 1,
+        ...needs(need, r.min >= 1),
         test: (c) => {
           const v = measure(c);
           return inRange(r, v) ? `${label} ${Number.isInteger(v) ? v : v.toFixed(2)} (${describeRange(r, highest)})` : null;
@@ -254,8 +268,8 @@ function numeric(key: string, summary: string, lowest: number, highest: number, 
 }
 
 const length = numeric('length', 'text length in characters: N (at least) or { min, max }', 0, Number.MAX_SAFE_INTEGER, (c) => c.analysis.length, 'length');
-const urlCount = numeric('url_count', 'number of links in the text: N (at least) or { min, max }', 0, 10_000, (c) => c.analysis.urls.length, 'links', true);
-const obfuscation = numeric('obfuscation', 'number of obfuscations undone (look-alikes, invisible characters, leetspeak, spaced letters)', 0, 100_000, (c) => c.analysis.obfuscations, 'obfuscations');
+const urlCount = numeric('url_count', 'number of links in the text: N (at least) or { min, max }', 0, 10_000, (c) => c.analysis.urls.length, 'links', 'urls');
+const obfuscation = numeric('obfuscation', 'number of obfuscations undone (look-alikes, invisible characters, leetspeak, spaced letters)', 0, 100_000, (c) => c.analysis.obfuscations, 'obfuscations', 'obfuscation');
 
 /** Share of capitals only means something with enough letters: "OK" is not shouting. */
 const MIN_LENGTH_FOR_CAPS = 12;

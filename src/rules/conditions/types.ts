@@ -40,6 +40,10 @@ export interface Condition {
   readonly channel?: Channel;
   /** The condition can only hold when the text has a link: skipped for texts without one. */
   readonly needsUrls?: boolean;
+  /** Only when the folded text may hold an ASCII digit (`mayHoldDigit('folded')`): skipped for texts without. */
+  readonly needsDigit?: boolean;
+  /** Only when an obfuscation was undone (`obfuscations` ≥ 1): skipped for plain texts. */
+  readonly needsObfuscation?: boolean;
   /**
    * Rules (by index) that must match for the condition to hold, known once every reference is
    * resolved: a rule requiring a keyword-gated rule is gated by the same keywords.
@@ -54,13 +58,15 @@ export function requiredByAll(parts: readonly Condition[]): () => readonly numbe
 
 /**
  * What a condition that needs every one of `parts` to hold inherits from them: a keyword leaf
- * any of them needs, a link any of them needs, the rules they require.
+ * any of them needs, a link, a digit or an obfuscation any of them needs, the rules they require.
  */
-export function allOf(parts: readonly Condition[]): Pick<Condition, 'keywordLeaf' | 'needsUrls' | 'requiredRules'> {
+export function allOf(parts: readonly Condition[]): Pick<Condition, 'keywordLeaf' | 'needsUrls' | 'needsDigit' | 'needsObfuscation' | 'requiredRules'> {
   const leaf = parts.find((p) => p.keywordLeaf !== undefined)?.keywordLeaf;
   return {
     ...(leaf !== undefined ? { keywordLeaf: leaf } : {}),
     ...(parts.some((p) => p.needsUrls) ? { needsUrls: true } : {}),
+    ...(parts.some((p) => p.needsDigit) ? { needsDigit: true } : {}),
+    ...(parts.some((p) => p.needsObfuscation) ? { needsObfuscation: true } : {}),
     requiredRules: requiredByAll(parts),
   };
 }

@@ -336,7 +336,6 @@ class Analysis implements TextAnalysis {
   readonly capsRatio: number;
   readonly script: Script;
   readonly obfuscations: number;
-  private readonly digits: number;
   private phones: string[] | undefined;
   private money: string[] | undefined;
 
@@ -348,7 +347,6 @@ class Analysis implements TextAnalysis {
     const fold = m.ascii
       ? { text: text.toLowerCase(), confusables: 0, invisibles: 0 }
       : foldText(text, m.letters === 0 || m.latin * 5 >= m.letters * 2);
-    this.digits = m.digits;
     this.folded = fold.text;
     const urls = extractUrls(fold.text);
     let skip: number[] = [];
@@ -368,7 +366,7 @@ class Analysis implements TextAnalysis {
   get phoneNumbers(): readonly string[] {
     if (this.phones === undefined) {
       const found: string[] = [];
-      if (this.digits < 5) return (this.phones = found); // no room for a 5-digit number
+      if ((this.folded.match(/\d/g) ?? []).length < 5) return (this.phones = found); // no room for a 5-digit number (fullwidth digits fold to ASCII ones)
       PHONE.lastIndex = 0;
       for (let m = PHONE.exec(this.folded); m !== null; m = PHONE.exec(this.folded)) {
         const digits = m[0].replace(/[^\d]/g, '');
