@@ -26,6 +26,17 @@ function byScanner(text: string, from = 0): string[] {
   return found;
 }
 
+/** 50,000 texts of 1 to `longest` characters drawn from `alphabet`. */
+function randomTexts(seed: number, alphabet: string, longest: number): string[] {
+  const random = prng(seed);
+  return Array.from({ length: 50_000 }, () => {
+    const length = 1 + Math.floor(random() * longest);
+    let text = '';
+    for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
+    return text;
+  });
+}
+
 describe('phone numbers in text', () => {
   it('finds numbers written with spaces, dashes, dots and brackets, with or without +', () => {
     expect(byScanner('Call 09061701461 to claim')).toEqual(['09061701461']);
@@ -48,34 +59,20 @@ describe('phone numbers in text', () => {
   });
 
   it('agrees with the regex on 50,000 random texts made of digits, separators and word characters', () => {
-    const random = prng(2026);
-    const alphabet = '0123456789012345678901234567890123456789 +-.()_ax£\u00e9\u0661';
-    const differing: string[] = [];
-    for (let k = 0; k < 50_000 && differing.length < 5; k++) {
-      const length = 1 + Math.floor(random() * 60);
-      let text = '';
-      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
-      if (JSON.stringify(byScanner(text)) !== JSON.stringify(byRegex(text))) differing.push(text);
-      if (JSON.stringify(analyseText(text).phoneNumbers) !== JSON.stringify(referenceAnalysis(text).phoneNumbers)) differing.push(`analysis of ${text}`);
-    }
-    expect(differing).toEqual([]);
+    const differing = randomTexts(2026, '0123456789012345678901234567890123456789 +-.()_ax£\u00e9\u0661', 60).flatMap((text) => [
+      ...(JSON.stringify(byScanner(text)) !== JSON.stringify(byRegex(text)) ? [text] : []),
+      ...(JSON.stringify(analyseText(text).phoneNumbers) !== JSON.stringify(referenceAnalysis(text).phoneNumbers) ? [`analysis of ${text}`] : []),
+    ]);
+    expect(differing.slice(0, 5)).toEqual([]);
   });
 
   // The analysis looks for numbers in the folded text (as the reference does, test/engine/reference/).
   it('agrees with the reference analysis on 50,000 random texts with letters, joiners and letters beyond ASCII', () => {
-    const random = prng(2027);
     // Joiners (@ $ ! | £ ' ’) between word characters make one token, behind which a digit may start a number.
-    const alphabet = "0123456789012345678901234567890123456789   +-.()_aZx@$!|£'’éüð²１＋";
-    const differing: string[] = [];
-    for (let k = 0; k < 50_000 && differing.length < 5; k++) {
-      const length = 1 + Math.floor(random() * 40);
-      let text = '';
-      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
-      if (JSON.stringify(analyseText(text).phoneNumbers) !== JSON.stringify(referenceAnalysis(text).phoneNumbers)) differing.push(text);
-    }
-    expect(differing).toEqual([]);
+    const texts = randomTexts(2027, "0123456789012345678901234567890123456789   +-.()_aZx@$!|£'\u2019\u00e9\u00fc\u00f0\u00b2\uff11\uff0b", 40);
+    const differing = texts.filter((text) => JSON.stringify(analyseText(text).phoneNumbers) !== JSON.stringify(referenceAnalysis(text).phoneNumbers));
+    expect(differing.slice(0, 5)).toEqual([]);
   });
-
 
   it('gives the same numbers from the analysis, which starts looking at the first token with a digit', () => {
     const texts = ['Hi there, call +447700900123 today', 'abc (0800) 123-456 x', 'no numbers at all', 'x 1 2 3 4 5 6', 'FREE msg: txt 87121 £1.50 per min'];
