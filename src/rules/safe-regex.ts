@@ -86,12 +86,14 @@ export function execBounded(re: RegExp, text: string): RegExpExecArray | null {
 // needs a digit and a 'p', or a currency sign. At compile time each top-level alternative's
 // required single characters or classes are read off the pattern (tokens every match must
 // contain); a text holding none of the alternatives' requirements is skipped without running
-// the regex. A second stage, for the texts that pass the first, reads the literals that an
-// alternation's options start with: the price regex also needs "/" or "per" (in both its
-// branches). A regex with no fixed first character tries a match at every position, so it
-// costs more than the few native searches that spare it seven texts in ten of those it ran on. Only certain requirements are used: classes of explicit characters (no negation,
+// the regex. Only certain requirements are used: classes of explicit characters (no negation,
 // no non-ASCII range), no letters under the `i` flag (Unicode case folding maps 'k' to the
 // Kelvin sign), no surrogates. Anything unclear yields no requirement, never a wrong one.
+//
+// A second stage, for the texts that pass the first, reads the literals that an alternation's
+// options start with: the price regex also needs "/" or "per" (in both its branches). A regex
+// with no fixed first character tries a match at every position, so it costs more than the
+// few native searches that spare it seven texts in ten of those it ran on.
 
 /** Probe classes: ASCII members as bits of a table, other BMP characters listed. */
 interface Probe {
