@@ -30,7 +30,7 @@ const NAMES = ['John', 'Mary', 'Aisha', 'Tom', 'Priya', 'Olu', 'Chen', 'Sara'];
 const messages: MessageInput[] = Array.from({ length: 20_000 }, (_, i) => {
   const campaign = random() < 0.1;
   const text = campaign
-    ? `Hi ${NAMES[i % NAMES.length]}, ${corpus[(i % 20) * 37]!.text} ref ${Math.floor(random() * 1e6)}`
+    ? decoded(`Hi ${NAMES[i % NAMES.length]}, ${corpus[(i % 20) * 37]!.text} ref ${Math.floor(random() * 1e6)}`)
     : corpus[i % corpus.length]!.text;
   return {
     from: decoded('+4477001' + String(Math.floor(random() * 10_000)).padStart(5, '0')),
