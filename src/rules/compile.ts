@@ -59,9 +59,7 @@ interface RuleBody {
   gate: number;
   /** Channels the rule can match on: bit 1 sms, bit 2 email. */
   readonly channels: number;
-  /** The rule can only match a text with a link. */
-  readonly needsUrls: boolean;
-  /** What else the rule cannot match without: TEXT_HAS_DIGIT, TEXT_HAS_OBFUSCATION (bits of `textTraits`). */
+  /** What the text must have for the rule to match: TEXT_HAS_URL, TEXT_HAS_DIGIT, TEXT_HAS_OBFUSCATION (bits of `textTraits`). */
   readonly needs: number;
 }
 
@@ -208,10 +206,9 @@ export class CompiledRuleSet {
       if (rules[i]!.helper) return;
       if (b.gate >= 0) leafRules[b.gate]!.push(i);
       else {
-        const needs = (b.needsUrls ? TEXT_HAS_URL : 0) | b.needs;
         for (const [channel, base] of [[CHANNEL_BIT.sms, 0], [CHANNEL_BIT.email, TEXT_TRAITS]] as const) {
           if ((b.channels & channel) === 0) continue;
-          for (let traits = 0; traits < TEXT_TRAITS; traits++) if ((needs & ~traits) === 0) always[base + traits]!.push(i);
+          for (let traits = 0; traits < TEXT_TRAITS; traits++) if ((b.needs & ~traits) === 0) always[base + traits]!.push(i);
         }
       }
     });
@@ -220,7 +217,7 @@ export class CompiledRuleSet {
     this.ruleOfLeaf = Int32Array.from(leafRules.flat());
     this.ruleGate = Int32Array.from(bodies, (b) => b.gate);
     this.ruleChannels = Uint8Array.from(bodies, (b) => b.channels);
-    this.ruleNeedsUrls = Uint8Array.from(bodies, (b) => (b.needsUrls ? 1 : 0));
+    this.ruleNeedsUrls = Uint8Array.from(bodies, (b) => ((b.needs & TEXT_HAS_URL) !== 0 ? 1 : 0));
     this.ruleConditions = bodies.map((b) => b.conditions);
     this.phraseLeaf = Int32Array.from(keywords.phrases, (p) => p.leaf);
     this.phraseDetail = keywords.phrases.map((p) => p.detail);
@@ -472,7 +469,6 @@ export class RuleSetBuilder {
       const conditions: Condition[] = [];
       let gate = -1;
       let channels = CHANNEL_BIT.sms | CHANNEL_BIT.email;
-      let needsUrls = false;
       let needs = 0;
       for (const [key, field] of entries) {
         const kind = CONDITION_KINDS.get(key);
@@ -481,7 +477,7 @@ export class RuleSetBuilder {
         if (c.keywordLeaf !== undefined && gate < 0) gate = c.keywordLeaf;
         const channel = c.channel ?? kind.channel;
         if (channel) channels &= CHANNEL_BIT[channel];
-        if (c.needsUrls) needsUrls = true;
+        if (c.needsUrls) needs |= TEXT_HAS_URL;
         if (c.needsDigit) needs |= TEXT_HAS_DIGIT;
         if (c.needsObfuscation) needs |= TEXT_HAS_OBFUSCATION;
         conditions.push(c);
@@ -499,7 +495,7 @@ export class RuleSetBuilder {
         index, id, description, score, ...(action ? { action } : {}), enforce, helper,
         file: item.file, line: pos.line, examples, ...(volume ? { volume } : {}),
       });
-      this.bodies.push({ conditions, gate, channels, needsUrls, needs });
+      this.bodies.push({ conditions, gate, channels, needs });
     } catch (err) {
       if (err instanceof ProblemError) this.problems.push(err.problem);
       else throw err;
