@@ -745,6 +745,41 @@ function scanSimple(text: string): number {
   return count;
 }
 
+/**
+ * The scan's tokens less those in the URLs (in text order), compacted in the buffers: what
+ * `tokenSpans(folded, the URLs' spans)` gives, without reading the text again (on a simple text
+ * the scan's tokens are tokenSpans' own). Like tokenSpans, it goes on after a URL where the URL
+ * ends, when it reaches the URL's start between tokens or at the end of a token the URL starts
+ * in. Returns the count, or -1 when it would go on inside a token (a URL ending mid-word).
+ */
+function tokensOutside(urls: readonly FoundUrl[], count: number): number {
+  const tokenStarts = starts;
+  const tokenEnds = ends;
+  const tokenFlags = flags;
+  const tokenHashes = rawHashes;
+  let at = 0;
+  let u = 0;
+  let kept = 0;
+  for (let t = 0; t < count; t++) {
+    const start = tokenStarts[t]!;
+    const end = tokenEnds[t]!;
+    while (u < urls.length && urls[u]!.start <= Math.max(at, start)) at = Math.max(at, urls[u++]!.end);
+    if (start < at) {
+      if (end > at) return -1;
+      continue; // inside a URL
+    }
+    if (kept !== t) {
+      tokenStarts[kept] = start;
+      tokenEnds[kept] = end;
+      tokenFlags[kept] = tokenFlags[t]!;
+      tokenHashes[kept] = tokenHashes[t]!;
+    }
+    kept++;
+    at = end;
+  }
+  return kept;
+}
+
 /** Fold and tokenize a keyword or phrase exactly as message text is, so both sides agree. */
 export function phraseWords(phrase: string): string[] {
   return tokenize(foldText(phrase).text).words;
@@ -871,9 +906,15 @@ class Analysis implements TextAnalysis {
     // The scan's tokens are the words when there are no links to leave out and nothing to repair.
     let repair = true;
     if (urls.length > 0) {
-      const skip: number[] = [];
-      for (const u of urls) skip.push(u.start, u.end);
-      count = tokenSpans(folded!, skip);
+      const outside = count >= 0 ? tokensOutside(urls, count) : -1;
+      if (outside >= 0) {
+        count = outside;
+        repair = scannedMayRepair; // a URL left out joins no single letters: it is longer than a gap
+      } else {
+        const skip: number[] = [];
+        for (const u of urls) skip.push(u.start, u.end);
+        count = tokenSpans(folded!, skip);
+      }
     } else if (count < 0) {
       count = tokenSpans(folded!, NO_SKIP);
     } else {

@@ -14,8 +14,8 @@ import { tokenHash } from '../../src/bayes/token-table.js';
 import { spamAssassinDataDir } from '../../src/mail/corpus.js';
 import { analyseText as referenceAnalysis, type TextAnalysis as ReferenceAnalysis } from './reference/analysis.js';
 import { foldText as referenceFold } from './reference/fold.js';
-import { registrableDomain as referenceDomain } from './reference/urls.js';
-import { registrableDomain } from '../../src/text/urls.js';
+import { extractUrls as referenceUrls, parseUrl as referenceParseUrl, registrableDomain as referenceDomain } from './reference/urls.js';
+import { extractUrls, parseUrl, registrableDomain } from '../../src/text/urls.js';
 import { prng } from '../../bench/lib/measure.js';
 
 function view(a: TextAnalysis | ReferenceAnalysis): unknown {
@@ -126,6 +126,22 @@ describe('the fast text analysis gives exactly what the reference gives', () => 
       return t;
     });
     expect(differences(texts)).toEqual([]);
+  });
+
+  it('finds the reference URLs in 30,000 random link-like texts (stretches ended by spaces, quotes and brackets; ports, paths, user@host)', () => {
+    const random = prng(53);
+    const parts = ['example', 'com', 'co.uk', 'www', 'bit.ly', 'xyz', 'then', 'comedy', '192.168.0.1', '1.2.3', '1.2.3.4.5', '1000', '10', 'user', 'x9', 'a-b', 'http', 'https', 'hxxp', 'tk', 'páge', '8080', 'id', 'q'];
+    const glue = ['.', '.', '/', ':', '://', '@', '?', '#', '-', ' ', '\t', '\n', '\u00a0', '\u3000', '\ufeff', '"', "'", '(', ')', '<', '>', ',', '!', '..', ''];
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    for (let t = 0; t < 30_000; t++) {
+      let text = '';
+      const n = 1 + Math.floor(random() * 10);
+      for (let i = 0; i < n; i++) text += pick(parts) + pick(glue);
+      if (JSON.stringify(extractUrls(text)) !== JSON.stringify(referenceUrls(text))) expect({ text, urls: extractUrls(text) }).toEqual({ text, urls: referenceUrls(text) });
+      // parseUrl also reads links out of HTML mail as they are: any case, any string.
+      const raw = random() < 0.5 ? text.toUpperCase() : text;
+      if (JSON.stringify(parseUrl(raw)) !== JSON.stringify(referenceParseUrl(raw))) expect({ raw, url: parseUrl(raw) }).toEqual({ raw, url: referenceParseUrl(raw) });
+    }
   });
 
   const dataDir = spamAssassinDataDir();
