@@ -150,6 +150,9 @@ const BARE_TLD_CODES: ReadonlySet<number> = new Set([...BARE_TLDS].map(letterCod
 function tldDot(text: string, from: number, upperToo: boolean): number {
   const caseBit = upperToo ? 0x20 : 0;
   let dot = text.indexOf('.', from);
+  // A dot at the start ends no host, but the dots after it are still looked at: a text that
+  // began with '.' once hid every link in it.
+  if (dot === 0) dot = text.indexOf('.', 1);
   while (dot > 0) {
     let before = text.charCodeAt(dot - 1);
     if (before >= 0x41 && before <= 0x5a) before |= caseBit;

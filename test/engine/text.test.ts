@@ -60,6 +60,12 @@ describe('text normalisation undoes what spammers do', () => {
     expect(registrableDomain('a.b.example.com')).toBe('example.com');
   });
 
+  it('finds the links in a text that begins with a dot (the precheck once stopped at a dot in first place)', () => {
+    for (const text of ['.Visit www.evil.tk now', '.visit www.evil.tk now', '...www.evil.tk', '. Pay at evil.tk']) {
+      expect(analyseText(text).urls.map((u) => u.host)).toEqual([text.includes('www') ? 'www.evil.tk' : 'evil.tk']);
+    }
+  });
+
   it('finds phone numbers and money amounts', () => {
     const a = analyseText('Call 09061 701461 or +44 7700 900123 to claim £1,000 or 500 pounds');
     expect(a.phoneNumbers).toEqual(['09061701461', '+447700900123']);

@@ -89,7 +89,10 @@ export function parseUrl(raw: string): UrlInfo | undefined {
  * letter ("example.com"), or "://". Most SMS only have dots ending sentences.
  */
 function mayHoldUrl(text: string): boolean {
+  // Fixed here as in src (8 Dec): a text beginning with '.' ended this loop at once, and no
+  // link in it was found.
   let dot = text.indexOf('.');
+  if (dot === 0) dot = text.indexOf('.', 1);
   while (dot > 0) {
     const before = text.charCodeAt(dot - 1);
     const after = text.charCodeAt(dot + 1);
