@@ -241,41 +241,79 @@ function measure(text: string): CaseAndScript {
 
 // ---- leetspeak ---------------------------------------------------------------------------
 
-const LEET: Readonly<Record<string, string>> = {
-  '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', '$': 's',
-  '!': 'i', '|': 'l', '€': 'e', '£': 'l',
-};
+/** The letter a leet digit or symbol stands for, or 0. */
+function leetLetter(c: number): number {
+  switch (c) {
+    case 0x30: return 0x6f; // 0 o
+    case 0x31: return 0x69; // 1 i
+    case 0x33: return 0x65; // 3 e
+    case 0x34: return 0x61; // 4 a
+    case 0x35: return 0x73; // 5 s
+    case 0x37: return 0x74; // 7 t
+    case 0x38: return 0x62; // 8 b
+    case 0x40: return 0x61; // @ a
+    case 0x24: return 0x73; // $ s
+    case 0x21: return 0x69; // ! i
+    case 0x7c: return 0x6c; // | l
+    case 0x20ac: return 0x65; // € e
+    case 0xa3: return 0x6c; // £ l
+    default: return 0;
+  }
+}
 
 /** Number followed by a unit or ordinal: 10am, 21st, 150p, 2nite. Not leetspeak. */
 const NUMBER_WITH_UNIT = /^\d+(?:st|nd|rd|th|am|pm|p|ppm|pw|pmin|k|m|mb|gb|kb|x|s|min|mins|hr|hrs|yr|yrs|u|nite|day|days|wk|wks|morrow|ur|mths?)$/;
 
 /** Undo leetspeak in a token that mixes letters with digits or symbols: fr33 → free, v1agra → viagra. */
 function unleet(token: string): string {
+  return unleetSpan(token, 0, token.length, false) ?? token;
+}
+
+/**
+ * `unleet` of the token text[start, end), lower-cased first when `lower` (text not folded yet:
+ * then its simple characters fold to their lower case), read in place; undefined when that
+ * gives the token unchanged (most tokens that mix letters and digits are SMS-speak, 150p, 2nite),
+ * so nothing is sliced or compared for them.
+ */
+function unleetSpan(text: string, start: number, end: number, lower: boolean): string | undefined {
   let hasLetter = false;
   let hasLeet = false;
-  for (let i = 0; i < token.length; i++) {
-    const c = token.charCodeAt(i);
-    if (isDigit(c) || isLeetSymbol(c)) hasLeet = true;
-    else hasLetter = true;
+  let mapped = false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (isDigit(c) || isLeetSymbol(c)) {
+      hasLeet = true;
+      if (leetLetter(c) !== 0) mapped = true;
+    } else {
+      hasLetter = true;
+    }
   }
-  if (!hasLetter || !hasLeet || NUMBER_WITH_UNIT.test(token)) return token;
+  if (!hasLetter || !mapped) return undefined; // nothing to undo, or only digits without a letter (2, 6, 9)
+  if (isDigit(text.charCodeAt(start))) {
+    const raw = lower ? text.slice(start, end).toLowerCase() : text.slice(start, end);
+    if (NUMBER_WITH_UNIT.test(raw)) return undefined; // a number with a unit starts with a digit
+  }
   let out = '';
-  for (let i = 0; i < token.length; i++) out += LEET[token[i]!] ?? token[i];
-  return out;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const l = leetLetter(c);
+    out += String.fromCharCode(l !== 0 ? l : lower ? simpleFold(c) : c);
+  }
+  return hasLeet ? out : undefined;
 }
 
 /**
  * SMS-speak puts digits at the ends of words (2nite, every1, up4); obfuscation puts them inside
  * (fr33, v1agra, c@sh). Only the latter counts as an obfuscation; both are mapped for matching.
  */
-function looksDeliberate(token: string): boolean {
+function looksDeliberate(text: string, start: number, end: number): boolean {
   let leet = 0;
   let inside = false;
-  for (let i = 0; i < token.length; i++) {
-    const c = token.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
     if (isDigit(c) || isLeetSymbol(c)) {
       leet++;
-      if (i > 0 && i < token.length - 1) inside = true;
+      if (i > start && i < end - 1) inside = true;
     }
   }
   return inside || leet >= 2;
@@ -526,14 +564,11 @@ function wordSpans(text: string, count: number, lowerPieces = false): WordSpans 
     const f = tokenFlags[t]!;
     let word: string | undefined;
     if (f !== 0) {
-      const raw = lowerPieces ? text.slice(start, end).toLowerCase() : text.slice(start, end);
-      let w = raw;
       if ((f & 1) !== 0) {
-        w = unleet(raw);
-        if (w !== raw && looksDeliberate(raw)) repaired++;
+        word = unleetSpan(text, start, end, lowerPieces);
+        if (word !== undefined && looksDeliberate(text, start, end)) repaired++;
       }
-      if ((f & 2) !== 0) w = w.replace(/’/g, "'");
-      if (w !== raw) word = w;
+      if ((f & 2) !== 0) word = (word ?? (lowerPieces ? text.slice(start, end).toLowerCase() : text.slice(start, end))).replace(/’/g, "'");
     }
     if (word !== undefined) {
       fixed ??= [];
