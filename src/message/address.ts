@@ -78,7 +78,8 @@ export class AddressNormaliser {
   normalise(raw: string): Address {
     if (isE164(raw)) return { raw, value: raw, kind: 'e164' };
     const trimmed = raw.trim();
-    if (E164.test(trimmed)) return { raw, value: trimmed, kind: 'e164' };
+    // Untrimmed, it is not E.164 (isE164 said so): no need to ask the regex again.
+    if (trimmed !== raw && E164.test(trimmed)) return { raw, value: trimmed, kind: 'e164' };
     const hit = this.cache.get(trimmed);
     if (hit !== undefined) return hit;
     const address = this.parse(raw, trimmed);

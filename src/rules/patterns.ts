@@ -127,6 +127,43 @@ function globLiteral(glob: string): string {
   return best;
 }
 
+/** Beyond this many prefixes they are looked up character by character in a trie, not tried one by one. */
+const FEW_PREFIXES = 6;
+
+interface PrefixNode {
+  /** The pattern (as written) whose prefix ends here, if any. */
+  source: string | undefined;
+  readonly next: Map<number, PrefixNode>;
+}
+
+/** A trie of prefixes (given longest first: for equal ones the first is kept, as a scan in that order would find). */
+function prefixTrie(prefixes: readonly CompiledPattern[]): PrefixNode {
+  const root: PrefixNode = { source: undefined, next: new Map() };
+  for (const p of prefixes) {
+    let node = root;
+    for (let i = 0; i < p.value.length; i++) {
+      const c = p.value.charCodeAt(i);
+      let child = node.next.get(c);
+      if (child === undefined) node.next.set(c, (child = { source: undefined, next: new Map() }));
+      node = child;
+    }
+    node.source ??= p.source;
+  }
+  return root;
+}
+
+/** The source of the longest prefix in the trie that `value` starts with. */
+function longestPrefix(root: PrefixNode, value: string): string | undefined {
+  let best = root.source;
+  let node: PrefixNode | undefined = root;
+  for (let i = 0; i < value.length; i++) {
+    node = node.next.get(value.charCodeAt(i));
+    if (node === undefined) break;
+    if (node.source !== undefined) best = node.source;
+  }
+  return best;
+}
+
 const NONE: readonly never[] = [];
 const NO_EXACT: ReadonlyMap<string, string> = new Map();
 
@@ -138,6 +175,8 @@ export class AddressMatcher {
   private readonly exactValues: readonly string[] = NONE;
   private readonly exactSources: readonly string[] = NONE;
   private readonly prefixes: readonly CompiledPattern[] = NONE;
+  /** The prefixes as a trie, when there are many (an operator's list of premium ranges). */
+  private readonly prefixIndex: PrefixNode | undefined;
   private readonly globs: readonly CompiledPattern[] = NONE;
   private readonly globLiterals: readonly string[] = NONE;
   private readonly domains: readonly CompiledPattern[] = NONE;
@@ -164,6 +203,7 @@ export class AddressMatcher {
     }
     // Longest prefix first, so details name the most specific pattern.
     if (prefixes.length > 0) this.prefixes = prefixes.sort((a, b) => b.value.length - a.value.length);
+    this.prefixIndex = prefixes.length > FEW_PREFIXES ? prefixTrie(this.prefixes) : undefined;
     if (globs.length > 0) {
       this.globs = globs;
       this.globLiterals = globs.map((g) => globLiteral(g.value));
@@ -220,7 +260,12 @@ export class AddressMatcher {
       const exact = this.exact.get(v);
       if (exact !== undefined) return exact;
     }
-    if (this.prefixCount > 0) for (const p of this.prefixes) if (v.startsWith(p.value)) return p.source;
+    if (this.prefixIndex !== undefined) {
+      const prefix = longestPrefix(this.prefixIndex, v);
+      if (prefix !== undefined) return prefix;
+    } else if (this.prefixCount > 0) {
+      for (const p of this.prefixes) if (v.startsWith(p.value)) return p.source;
+    }
     for (let i = 0; i < this.globCount; i++) {
       const p = this.globs[i]!;
       if (v.includes(this.globLiterals[i]!) && globMatch(p.value, v)) return p.source;

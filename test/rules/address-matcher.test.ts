@@ -48,6 +48,28 @@ describe('AddressMatcher', () => {
     expect(misses).toBeGreaterThan(1000);
   });
 
+  it('finds the longest prefix like the reference in long prefix lists (nested, repeated, national and international)', () => {
+    const random = prng(9);
+    const digits = (n: number): string => Array.from({ length: n }, () => String(Math.floor(random() * 3))).join('');
+    let hits = 0;
+    let misses = 0;
+    for (let round = 0; round < 200; round++) {
+      // Digits 0–2 only, so prefixes nest and repeat; written both as 0… and +44…
+      const raw = Array.from({ length: 1 + Math.floor(random() * 20) }, () => (random() < 0.5 ? '0' : '+44') + digits(Math.floor(random() * 4)) + '*');
+      const patterns = raw.flatMap((r) => compilePattern(r, normaliser));
+      const m = new AddressMatcher(patterns);
+      for (let k = 0; k < 40; k++) {
+        const v = normaliser.normalise((random() < 0.5 ? '+44' : '') + (random() < 0.3 ? '' : '0') + digits(8));
+        const expected = reference(patterns, v.value);
+        expect(m.match(v)).toBe(expected);
+        if (expected === undefined) misses++;
+        else hits++;
+      }
+    }
+    expect(hits).toBeGreaterThan(1000);
+    expect(misses).toBeGreaterThan(500);
+  });
+
   it('names the last source of a value listed twice, as the map it replaced did', () => {
     const patterns = [...compilePattern('+447700900001', normaliser), ...compilePattern('07700 900001', normaliser)];
     expect(new AddressMatcher(patterns).match(normaliser.normalise('+447700900001'))).toBe('07700 900001');
