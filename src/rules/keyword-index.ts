@@ -46,6 +46,15 @@ function firstBit(h: number): number {
   return Math.imul(h, 0x2c1b3c6d) >>> 17;
 }
 
+/** The filter bit of a pair of consecutive words (by their hashes). */
+function pairBit(first: number, second: number): number {
+  return Math.imul(first ^ Math.imul(second, 0x85ebca6b), 0x2c1b3c6d) >>> 17;
+}
+
+function setBit(bits: Int32Array, bit: number): void {
+  bits[bit >>> 5]! |= 1 << (bit & 31);
+}
+
 function indexWideLevels(node: TrieNode): void {
   node.nextByHash = undefined;
   if (node.next.length > FEW_CHILDREN) {
@@ -72,6 +81,13 @@ export class KeywordIndex {
   private mask = -1;
   /** A bit per first-word hash (FIRST_BITS of them): a clear bit answers "no phrase starts here" from a few kilobytes. */
   private firstBits = new Int32Array(FIRST_BITS >>> 5);
+  /**
+   * For a word that passed the first filter, a second: a bit per first word that is a phrase on
+   * its own, and one per pair of a phrase's first two words. "to be" starts no phrase when only
+   * "to opt out" starts with "to": the pair answers without looking the word up.
+   */
+  private singleBits = new Int32Array(FIRST_BITS >>> 5);
+  private pairBits = new Int32Array(FIRST_BITS >>> 5);
   private sealed = true;
 
   /** Add a phrase (already split into skeleton words) for a leaf; returns its phrase id. */
@@ -110,9 +126,12 @@ export class KeywordIndex {
     const nodes = new Array<TrieNode | undefined>(size).fill(undefined);
     const mask = size - 1;
     const firstBits = new Int32Array(FIRST_BITS >>> 5);
+    const singleBits = new Int32Array(FIRST_BITS >>> 5);
+    const pairBits = new Int32Array(FIRST_BITS >>> 5);
     for (const node of this.root.values()) {
-      const bit = firstBit(node.hash);
-      firstBits[bit >>> 5]! |= 1 << (bit & 31);
+      setBit(firstBits, firstBit(node.hash));
+      if (node.ends !== undefined) setBit(singleBits, firstBit(node.hash));
+      for (const second of node.children?.values() ?? []) setBit(pairBits, pairBit(node.hash, second.hash));
       node.sameHash = undefined;
       const h = wordHash(node.word);
       let i = Math.imul(h, 0x9e3779b1) & mask;
@@ -127,6 +146,8 @@ export class KeywordIndex {
     for (const node of this.root.values()) indexWideLevels(node);
     this.keys = keys;
     this.firstBits = firstBits;
+    this.singleBits = singleBits;
+    this.pairBits = pairBits;
     this.nodes = nodes;
     this.mask = mask;
     this.sealed = true;
@@ -143,12 +164,20 @@ export class KeywordIndex {
     const keys = this.keys;
     const mask = this.mask;
     const firstBits = this.firstBits;
+    const singleBits = this.singleBits;
+    const pairBits = this.pairBits;
     const hashes = words.wordHashes;
     const n = words.wordCount;
     for (let i = 0; i < n; i++) {
       const h = hashes[i]!;
       const bit = firstBit(h);
       if ((firstBits[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
+      if ((singleBits[bit >>> 5]! & (1 << (bit & 31))) === 0) {
+        // Only phrases of two words or more start with this word: the next word must go on one.
+        if (i + 1 >= n) continue;
+        const pair = pairBit(h, hashes[i + 1]!);
+        if ((pairBits[pair >>> 5]! & (1 << (pair & 31))) === 0) continue;
+      }
       let slot = Math.imul(h, 0x9e3779b1) & mask;
       let k = keys[slot]!;
       while (k !== h && k !== 0) {
