@@ -630,8 +630,9 @@ const S_REPLACED = 256;
 /** Not simple: a look-alike, a mark, a non-Latin letter, a curly apostrophe, a length change. */
 const S_COMPLEX = 512;
 const S_KNOWN = 1024;
-/** Folds to '.' or ':': a text with neither holds no URL (see mayHoldUrl). */
-const S_DOT_OR_COLON = 2048;
+/** Folds to '.' / to ':': a text with neither holds no URL, one without ':' no "://" (see mayHoldUrl). */
+const S_DOT = 2048;
+const S_COLON = 4096;
 
 /**
  * Per code unit: its S_* bits in the low 16 bits and, for a simple character, what it folds to
@@ -668,7 +669,8 @@ function simpleClass(c: number): number {
     // the folded text is built, ASCII-minded code (the URL precheck, the phone-number pattern)
     // can read the original and see what it would see in the folded text.
     if (to !== String.fromCharCode(c).toLowerCase().charCodeAt(0)) k |= S_REPLACED;
-    if (to === 0x2e || to === 0x3a) k |= S_DOT_OR_COLON;
+    if (to === 0x2e) k |= S_DOT;
+    if (to === 0x3a) k |= S_COLON;
     k |= to << FOLD_SHIFT;
   }
   SIMPLE[c] = k;
@@ -933,11 +935,12 @@ class Analysis implements TextAnalysis {
       this.capsRatio = m.letters === 0 ? 0 : m.upper / m.letters;
       this.script = m.script;
     }
-    // A URL needs a dot or "://" (the fast path knows whether the text has either).
-    const mayHoldLink = count < 0 || (scannedKinds & S_DOT_OR_COLON) !== 0;
-    if (folded === undefined && mayHoldLink && mayHoldUrl(text, true)) folded = text.toLowerCase();
+    // A URL needs a dot or "://" (the fast path knows whether the text has a dot, a colon).
+    const colon = count < 0 || (scannedKinds & S_COLON) !== 0;
+    const mayHoldLink = colon || (scannedKinds & S_DOT) !== 0;
+    if (folded === undefined && mayHoldLink && mayHoldUrl(text, true, colon)) folded = text.toLowerCase();
     this.foldedText = folded;
-    const urls = folded === undefined || !mayHoldLink ? NO_URLS : extractUrls(folded);
+    const urls = folded === undefined || !mayHoldLink ? NO_URLS : extractUrls(folded, colon);
     // The scan's tokens are the words when there are no links to leave out and nothing to repair.
     let repair = true;
     if (urls.length > 0) {

@@ -176,10 +176,11 @@ function tldDot(text: string, from: number, upperToo: boolean): number {
 
 /**
  * Cheap precheck before the URL regex (also used on ASCII text before lower-casing it): a URL
- * needs "://" or a dot before a known top-level domain (see tldDot).
+ * needs "://" or a dot before a known top-level domain (see tldDot). `mayHoldColon` false: the
+ * caller knows the text has no ':' (the analysis' scan classes every character anyway).
  */
-export function mayHoldUrl(text: string, upperToo = false): boolean {
-  return text.includes('://') || tldDot(text, 0, upperToo) >= 0;
+export function mayHoldUrl(text: string, upperToo = false, mayHoldColon = true): boolean {
+  return (mayHoldColon && text.includes('://')) || tldDot(text, 0, upperToo) >= 0;
 }
 
 /**
@@ -202,13 +203,14 @@ export interface FoundUrl extends UrlInfo {
 }
 
 /**
- * Every URL in a folded text, with positions. Cheap when there is none: a dot is required.
+ * Every URL in a folded text, with positions (`mayHoldColon` as for mayHoldUrl). Cheap when
+ * there is none: a dot is required.
  * Without "://" the regex runs only over the stretches (see endsStretch) that hold a dot before
  * a known top-level domain, not over the whole text: no match crosses a stretch's end, so a
  * stretch is matched alike alone or in its text, and any URL accepted has such a dot.
  */
-export function extractUrls(folded: string): FoundUrl[] {
-  if (folded.includes('://')) {
+export function extractUrls(folded: string, mayHoldColon = true): FoundUrl[] {
+  if (mayHoldColon && folded.includes('://')) {
     const found: FoundUrl[] = [];
     urlsIn(folded, 0, folded, found);
     return found;
