@@ -10,7 +10,7 @@ import type { TextAnalysis } from '../text/analysis.js';
 import { phraseWords } from '../text/analysis.js';
 import type { Action, Thresholds } from '../engine/types.js';
 import { CONDITION_KINDS } from './conditions/index.js';
-import { allOf, requiredByAll, type CompileContext, type Condition, type MatchContext } from './conditions/types.js';
+import { allOf, keywordDetail, requiredByAll, type CompileContext, type Condition, type MatchContext } from './conditions/types.js';
 import { VolumePlanBuilder, type VolumePlan } from './conditions/volume.js';
 import { MemoryVolumeStore, type VolumeStore } from './volume-store.js';
 import { KeywordIndex } from './keyword-index.js';
@@ -156,6 +156,8 @@ export class CompiledRuleSet {
   private readonly ruleGate: Int32Array;
   private readonly ruleChannels: Uint8Array;
   private readonly ruleNeedsUrls: Uint8Array;
+  /** Per rule: 1 when its one condition is its keyword gate needing one phrase (see Condition.keywordDetailOnly). */
+  private readonly ruleKeywordOnly: Uint8Array;
   private readonly ruleConditions: ReadonlyArray<readonly Condition[]>;
   /** The rules a leaf gates: ruleOfLeaf[leafStart[leaf] … leafStart[leaf + 1]). */
   private readonly leafStart: Int32Array;
@@ -218,6 +220,10 @@ export class CompiledRuleSet {
     this.ruleGate = Int32Array.from(bodies, (b) => b.gate);
     this.ruleChannels = Uint8Array.from(bodies, (b) => b.channels);
     this.ruleNeedsUrls = Uint8Array.from(bodies, (b) => ((b.needs & TEXT_HAS_URL) !== 0 ? 1 : 0));
+    this.ruleKeywordOnly = Uint8Array.from(bodies, (b) => {
+      const only = b.conditions.length === 1 ? b.conditions[0]! : undefined;
+      return only?.keywordDetailOnly === true && only.keywordLeaf === b.gate ? 1 : 0;
+    });
     this.ruleConditions = bodies.map((b) => b.conditions);
     this.phraseLeaf = Int32Array.from(keywords.phrases, (p) => p.leaf);
     this.phraseDetail = keywords.phrases.map((p) => p.detail);
@@ -240,6 +246,13 @@ export class CompiledRuleSet {
     ) {
       this.ruleState[index] = FALSE;
       return null;
+    }
+    if (this.ruleKeywordOnly[index] === 1) {
+      // The gate leaf was hit (checked above), which is all the one condition asks.
+      const hit = keywordDetail(this.phraseDetail[this.leafFirst[gate]!]!, this.leafCount[gate]!);
+      this.ruleState[index] = TRUE;
+      this.ruleDetail[index] = hit;
+      return hit;
     }
     this.ruleState[index] = IN_PROGRESS;
     let detail = '';

@@ -37,6 +37,29 @@ describe('each rule condition kind', () => {
     expect(detail).toBe("keyword 'free entry'");
   });
 
+  it('a rule of one keyword list is settled from the keyword hits alone, with the detail and meta-rule answers its condition gives', () => {
+    // ONLY is the one-list kind the rule set settles itself; MIN and CAPS go through their conditions.
+    const e = engineWith(rules(
+      rule('ONLY', 'keywords: ["free entry", prize, win]'),
+      rule('MIN', 'keywords: { any: ["free entry", prize, win], min: 1 }\ncaps_ratio: { max: 1 }'),
+      rule('CAPS', 'keywords: [prize]\ncaps_ratio: { min: 0.5 }'),
+      rule('META', 'all: [ONLY]'),
+      rule('NOT_ONLY', 'not: ONLY'),
+      rule('TWO', 'keywords: { any: [prize, win], min: 2 }'),
+    ));
+    const reasons = (text: string) => Object.fromEntries(e.check({ from: '1', to: '2', text }).reasons.map((r) => [r.rule, r.detail]));
+    expect(reasons('Free entry: win a prize')).toEqual({
+      ONLY: "keyword 'free entry' and 2 more",
+      TWO: "keyword 'win' and 1 more",
+      MIN: expect.stringMatching(/^keyword 'free entry' and 2 more; capitals /), // the same keyword detail, by the condition
+      META: 'rule ONLY',
+    });
+    expect(reasons('PRIZE WIN FOR YOU TODAY')).toMatchObject({ ONLY: "keyword 'prize' and 1 more", CAPS: expect.stringContaining("keyword 'prize'") });
+    expect(reasons('nothing here')).toEqual({ NOT_ONLY: expect.any(String) });
+    expect(reasons('a prize')).toEqual({ ONLY: "keyword 'prize'", META: 'rule ONLY' }); // one phrase is not two
+    expect(reasons('win a prize').TWO).toBe("keyword 'win' and 1 more");
+  });
+
   it('regex over folded text, or the original text when asked', () => {
     const e = engineWith(rules(rule('RE', "regex: 'claim\\s+code\\s+[a-z]{2}\\d+'"), rule('RE_ORIG', "regex: { pattern: '[A-Z]{5,}', on: original }")));
     expect(firing(e, 'Your claim code KL341')).toEqual(['RE']);

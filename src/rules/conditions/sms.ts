@@ -8,7 +8,7 @@ import { SCRIPTS, type Script } from '../../text/analysis.js';
 import { ALL_DAYS, TimeError, inWindow, makeWindow, parseDays } from '../time.js';
 import type { Field } from '../source.js';
 import type { AddressKind } from '../../message/types.js';
-import { allOf, type CompileContext, type Condition, type ConditionKind, type MatchContext } from './types.js';
+import { allOf, keywordDetail, type CompileContext, type Condition, type ConditionKind, type MatchContext } from './types.js';
 import { describeRange, inRange, parseRange } from './ranges.js';
 
 function addressMatcher(field: Field, ctx: CompileContext): AddressMatcher {
@@ -93,11 +93,10 @@ const keywords: ConditionKind = {
     const leaf = ctx.addKeywordLeaf(phrases);
     return {
       keywordLeaf: leaf,
+      ...(min === 1 ? { keywordDetailOnly: true } : {}),
       test: (c) => {
         const n = c.keywordHits(leaf);
-        if (n < min) return null;
-        const first = c.firstKeywordDetail(leaf);
-        return n > 1 ? `${first} and ${n - 1} more` : first;
+        return n < min ? null : keywordDetail(c.firstKeywordDetail(leaf), n);
       },
     };
   },

@@ -36,6 +36,12 @@ export interface Condition {
    * leaf, so a rule gated on it is skipped for messages that do not contain its phrases.
    */
   readonly keywordLeaf?: number;
+  /**
+   * Set by a keyword list that needs one phrase: it holds exactly when its leaf was hit, with
+   * `keywordDetail` as its detail, so a rule of that one condition (most operator rules) is
+   * settled by the rule set from the leaf's counts without calling `test`.
+   */
+  readonly keywordDetailOnly?: boolean;
   /** The condition can only hold on this channel: rules with it are skipped for the other. */
   readonly channel?: Channel;
   /** The condition can only hold when the text has a link: skipped for texts without one. */
@@ -49,6 +55,11 @@ export interface Condition {
    * resolved: a rule requiring a keyword-gated rule is gated by the same keywords.
    */
   readonly requiredRules?: () => readonly number[];
+}
+
+/** A keyword condition's detail: the first phrase found (`keyword '…'`), and how many more. */
+export function keywordDetail(first: string, hits: number): string {
+  return hits > 1 ? `${first} and ${hits - 1} more` : first;
 }
 
 /** The rules every one of `parts` requires. */
