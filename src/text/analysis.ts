@@ -4,7 +4,7 @@
  * amounts and a few properties. Computed once per message; the rarely used parts lazily.
  */
 import { foldedUnit, foldText } from './fold.js';
-import { extractUrls, mayHoldUrl, type FoundUrl, type UrlInfo } from './urls.js';
+import { extractUrls, letterCode, mayHoldUrl, type FoundUrl, type UrlInfo } from './urls.js';
 
 export type Script =
   | 'latin' | 'cyrillic' | 'greek' | 'arabic' | 'hebrew' | 'devanagari' | 'thai' | 'han'
@@ -261,8 +261,30 @@ function leetLetter(c: number): number {
   }
 }
 
-/** Number followed by a unit or ordinal: 10am, 21st, 150p, 2nite. Not leetspeak. */
-const NUMBER_WITH_UNIT = /^\d+(?:st|nd|rd|th|am|pm|p|ppm|pw|pmin|k|m|mb|gb|kb|x|s|min|mins|hr|hrs|yr|yrs|u|nite|day|days|wk|wks|morrow|ur|mths?)$/;
+/** Units and ordinals written after a number (10am, 21st, 150p, 2nite: not leetspeak), by letterCode. */
+const UNITS: ReadonlySet<number> = new Set(
+  'st nd rd th am pm p ppm pw pmin k m mb gb kb x s min mins hr hrs yr yrs u nite day days wk wks morrow ur mth mths'.split(' ').map(letterCode),
+);
+const LONGEST_UNIT = 6; // morrow
+
+/**
+ * text[start, end) is ASCII digits then one of UNITS (`/^\d+(?:st|nd|…)$/`, read in place: the
+ * regex on a slice was a tenth of phase 2). Capitals count as their lower case: the text is
+ * folded already, or not yet and then lower-cased for the test.
+ */
+function isNumberWithUnit(text: string, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && isDigit(text.charCodeAt(i))) i++;
+  if (i === start || i === end || end - i > LONGEST_UNIT) return false;
+  let code = 0;
+  for (let k = i; k < end; k++) {
+    let c = text.charCodeAt(k);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c < 0x61 || c > 0x7a) return false;
+    code = code * 27 + (c - 0x60);
+  }
+  return UNITS.has(code);
+}
 
 /** Undo leetspeak in a token that mixes letters with digits or symbols: fr33 → free, v1agra → viagra. */
 function unleet(token: string): string {
@@ -289,10 +311,7 @@ function unleetSpan(text: string, start: number, end: number, lower: boolean): s
     }
   }
   if (!hasLetter || !mapped) return undefined; // nothing to undo, or only digits without a letter (2, 6, 9)
-  if (isDigit(text.charCodeAt(start))) {
-    const raw = lower ? text.slice(start, end).toLowerCase() : text.slice(start, end);
-    if (NUMBER_WITH_UNIT.test(raw)) return undefined; // a number with a unit starts with a digit
-  }
+  if (isNumberWithUnit(text, start, end)) return undefined; // a number with a unit: SMS-speak
   let out = '';
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);

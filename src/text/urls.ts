@@ -131,7 +131,7 @@ export function parseUrl(raw: string): UrlInfo | undefined {
 const LONGEST_BARE_TLD = Math.max(...[...BARE_TLDS].map((t) => t.length));
 
 /** A run of lower-case ASCII letters as a number, base 27 ('a' is 1): exact up to 11 letters. */
-function letterCode(letters: string): number {
+export function letterCode(letters: string): number {
   let code = 0;
   for (let i = 0; i < letters.length; i++) code = code * 27 + (letters.charCodeAt(i) - 0x60);
   return code;

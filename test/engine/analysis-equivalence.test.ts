@@ -144,6 +144,16 @@ describe('the fast text analysis gives exactly what the reference gives', () => 
     }
   });
 
+  it('on 20,000 random texts of numbers with units and near-units (150p, 2NITE, 10amx, 3morrows, 4u2)', () => {
+    const random = prng(71);
+    const units = ['st', 'nd', 'th', 'am', 'PM', 'p', 'ppm', 'pmin', 'k', 'mb', 'x', 's', 'mins', 'hrs', 'u', 'Nite', 'day', 'days', 'wk', 'morrow', 'ur', 'mth', 'mths', 'mthss', 'morrows', 'a', 'e', 'u2', 'ü', 'pé', '@m', 'b4'];
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const texts = Array.from({ length: 20_000 }, () =>
+      Array.from({ length: 1 + Math.floor(random() * 5) }, () => String(Math.floor(random() * 1000)).slice(0, 1 + Math.floor(random() * 3)) + pick(units)).join(pick([' ', ' ', '. ', ', '])),
+    );
+    expect(differences(texts)).toEqual([]);
+  });
+
   const dataDir = spamAssassinDataDir();
   it.skipIf(dataDir === null)('on SpamAssassin messages (raw, headers and bodies)', () => {
     const list = (JSON.parse(readFileSync(join(dataDir!, 'file_list.json'), 'utf8')) as string[]).sort();
