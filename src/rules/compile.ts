@@ -300,7 +300,7 @@ export class CompiledRuleSet {
     let count = 0;
     if (this.keywords.size > 0) {
       const found = this.phraseHits;
-      const phraseCount = this.keywords.scan(analysis, found);
+      const phraseCount = this.keywords.scan(analysis, found, ev.channelBit);
       const phraseLeaf = this.phraseLeaf;
       for (let p = 0; p < phraseCount; p++) {
         const phraseId = found[p]!;
@@ -388,6 +388,8 @@ export class RuleSetBuilder {
   private readonly bodies: RuleBody[] = [];
   private readonly keywords = new KeywordIndex();
   private leafCount = 0;
+  /** Per keyword leaf, the index of the rule whose conditions hold it. */
+  private readonly leafOwner: number[] = [];
   private readonly references: PendingReference[] = [];
   private readonly refsByRule = new Map<string, PendingReference[]>();
   private readonly positions = new Map<string, string>();
@@ -523,6 +525,7 @@ export class RuleSetBuilder {
       volume: this.volume,
       addKeywordLeaf: (phrases) => {
         const leaf = this.leafCount++;
+        this.leafOwner.push(this.rules.length); // the rule being compiled: pushed next, or the build fails
         for (const p of phrases) {
           const text = p.text();
           const words = phraseWords(text);
@@ -646,6 +649,9 @@ export class RuleSetBuilder {
 
     if (this.problems.length > 0) throw new RuleLoadError(this.problems);
     this.inheritGates();
+    // A phrase matters on the channels its rule can match on (and rules that read that rule
+    // see it fail on the others too): the keyword filters for an SMS leave out email rules'.
+    this.keywords.setChannels((phrase) => this.bodies[this.leafOwner[this.keywords.phrases[phrase]!.leaf]!]!.channels);
     return new CompiledRuleSet(this.rules, this.bodies, this.keywords, this.leafCount, this.normaliser, this.thresholds, this.files, this.volume.build());
   }
 }

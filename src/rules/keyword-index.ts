@@ -55,6 +55,35 @@ function setBit(bits: Int32Array, bit: number): void {
   bits[bit >>> 5]! |= 1 << (bit & 31);
 }
 
+/** The scan's filters for the phrases of one set of channels (see KeywordIndex.filters). */
+interface Filters {
+  /** A bit per first-word hash: a clear bit answers "no phrase starts here" from a few kilobytes. */
+  readonly first: Int32Array;
+  /**
+   * For a word that passed the first filter, a second: a bit per first word that is a phrase on
+   * its own, and one per pair of a phrase's first two words. "to be" starts no phrase when only
+   * "to opt out" starts with "to": the pair answers without looking the word up.
+   */
+  readonly single: Int32Array;
+  readonly pair: Int32Array;
+}
+
+function emptyFilters(): Filters {
+  return { first: new Int32Array(FIRST_BITS >>> 5), single: new Int32Array(FIRST_BITS >>> 5), pair: new Int32Array(FIRST_BITS >>> 5) };
+}
+
+/** The channels (bits) of the phrases that end at `node` or below it. */
+function reach(node: TrieNode, channels: readonly number[], out: Map<TrieNode, number>): number {
+  let bits = 0;
+  for (const id of node.ends ?? []) bits |= channels[id] ?? ALL_CHANNELS;
+  for (const child of node.next) bits |= reach(child, channels, out);
+  out.set(node, bits);
+  return bits;
+}
+
+/** Channel bits as the rule set has them: 1 sms, 2 email. */
+const ALL_CHANNELS = 3;
+
 function indexWideLevels(node: TrieNode): void {
   node.nextByHash = undefined;
   if (node.next.length > FEW_CHILDREN) {
@@ -79,15 +108,13 @@ export class KeywordIndex {
   private keys = new Int32Array(0);
   private nodes: Array<TrieNode | undefined> = [];
   private mask = -1;
-  /** A bit per first-word hash (FIRST_BITS of them): a clear bit answers "no phrase starts here" from a few kilobytes. */
-  private firstBits = new Int32Array(FIRST_BITS >>> 5);
   /**
-   * For a word that passed the first filter, a second: a bit per first word that is a phrase on
-   * its own, and one per pair of a phrase's first two words. "to be" starts no phrase when only
-   * "to opt out" starts with "to": the pair answers without looking the word up.
+   * The filters by channel bits (index 1 sms, 2 email, 3 both): an SMS is not looked up for a
+   * word that starts only email rules' phrases.
    */
-  private singleBits = new Int32Array(FIRST_BITS >>> 5);
-  private pairBits = new Int32Array(FIRST_BITS >>> 5);
+  private filters: Filters[] = [emptyFilters(), emptyFilters(), emptyFilters(), emptyFilters()];
+  /** Per phrase, the channels its rule can match on (ALL_CHANNELS until told; see setChannels). */
+  private channels: number[] = [];
   private sealed = true;
 
   /** Add a phrase (already split into skeleton words) for a leaf; returns its phrase id. */
@@ -112,6 +139,12 @@ export class KeywordIndex {
     return id;
   }
 
+  /** The channels each phrase's rule can match on, by phrase id: its words filter only those. */
+  setChannels(channelsOf: (phrase: number) => number): void {
+    this.channels = this.phrases.map((_, id) => channelsOf(id));
+    this.sealed = false;
+  }
+
   get size(): number {
     return this.phrases.length;
   }
@@ -125,13 +158,19 @@ export class KeywordIndex {
     const keys = new Int32Array(size);
     const nodes = new Array<TrieNode | undefined>(size).fill(undefined);
     const mask = size - 1;
-    const firstBits = new Int32Array(FIRST_BITS >>> 5);
-    const singleBits = new Int32Array(FIRST_BITS >>> 5);
-    const pairBits = new Int32Array(FIRST_BITS >>> 5);
+    const filters = [emptyFilters(), emptyFilters(), emptyFilters(), emptyFilters()];
+    const reached = new Map<TrieNode, number>();
     for (const node of this.root.values()) {
-      setBit(firstBits, firstBit(node.hash));
-      if (node.ends !== undefined) setBit(singleBits, firstBit(node.hash));
-      for (const second of node.children?.values() ?? []) setBit(pairBits, pairBit(node.hash, second.hash));
+      reach(node, this.channels, reached);
+      let own = 0;
+      for (const id of node.ends ?? []) own |= this.channels[id] ?? ALL_CHANNELS;
+      for (let c = 1; c <= ALL_CHANNELS; c++) {
+        const f = filters[c]!;
+        if ((reached.get(node)! & c) === 0) continue;
+        setBit(f.first, firstBit(node.hash));
+        if ((own & c) !== 0) setBit(f.single, firstBit(node.hash));
+        for (const second of node.next) if ((reached.get(second)! & c) !== 0) setBit(f.pair, pairBit(node.hash, second.hash));
+      }
       node.sameHash = undefined;
       const h = wordHash(node.word);
       let i = Math.imul(h, 0x9e3779b1) & mask;
@@ -145,9 +184,7 @@ export class KeywordIndex {
     }
     for (const node of this.root.values()) indexWideLevels(node);
     this.keys = keys;
-    this.firstBits = firstBits;
-    this.singleBits = singleBits;
-    this.pairBits = pairBits;
+    this.filters = filters;
     this.nodes = nodes;
     this.mask = mask;
     this.sealed = true;
@@ -156,16 +193,18 @@ export class KeywordIndex {
   /**
    * Every phrase occurrence in a message's words, as phrase ids
    * written to `out` from index 0 (a phrase found twice is there twice); returns how many.
+   * `channel` (1 sms, 2 email): phrases of rules only for the other channel may be left out.
    */
-  scan(words: WordSource, out: number[]): number {
+  scan(words: WordSource, out: number[], channel = ALL_CHANNELS): number {
     if (!this.sealed) this.seal();
     if (this.root.size === 0) return 0;
     let count = 0;
     const keys = this.keys;
     const mask = this.mask;
-    const firstBits = this.firstBits;
-    const singleBits = this.singleBits;
-    const pairBits = this.pairBits;
+    const filters = this.filters[channel]!;
+    const firstBits = filters.first;
+    const singleBits = filters.single;
+    const pairBits = filters.pair;
     const hashes = words.wordHashes;
     const n = words.wordCount;
     for (let i = 0; i < n; i++) {

@@ -48,4 +48,32 @@ describe('KeywordIndex', () => {
     }
     expect(found).toBeGreaterThan(2_000);
   });
+
+  it('finds every phrase of a channel on that channel when phrases are told their channels, on 3,000 random lists', () => {
+    const random = prng(67);
+    const vocabulary = ['to', 'you', 'click', 'here', 'free', 'call', 'now', 'opt', 'out', 'win'];
+    const pick = (): string => vocabulary[Math.floor(random() * vocabulary.length)]!;
+    let skipped = 0;
+    for (let round = 0; round < 3_000; round++) {
+      const index = new KeywordIndex();
+      const phrases: string[][] = [];
+      const channels: number[] = [];
+      for (let p = 0; p < 1 + Math.floor(random() * 10); p++) {
+        const words = phraseWords(Array.from({ length: 1 + Math.floor(random() * 3) }, pick).join(' '));
+        phrases.push(words);
+        channels.push(1 + Math.floor(random() * 3)); // 1 sms, 2 email, 3 both
+        index.add(words, p, words.join(' '));
+      }
+      index.setChannels((id) => channels[id]!);
+      const message = analyseText(Array.from({ length: Math.floor(random() * 12) }, pick).join(' '));
+      for (const channel of [1, 2]) {
+        const out: number[] = [];
+        const n = index.scan(message, out, channel);
+        const mine = (ids: readonly number[]): number[] => ids.filter((id) => (channels[id]! & channel) !== 0);
+        expect(mine(out.slice(0, n))).toEqual(mine(plainScan(phrases, message.words)));
+        skipped += plainScan(phrases, message.words).length - n;
+      }
+    }
+    expect(skipped).toBeGreaterThan(500); // the other channel's phrases were left out, not only found
+  });
 });
