@@ -299,18 +299,16 @@ function unleet(token: string): string {
  */
 function unleetSpan(text: string, start: number, end: number, lower: boolean): string | undefined {
   let hasLetter = false;
-  let hasLeet = false;
-  let mapped = false;
+  let mapped = false; // a digit or symbol that stands for a letter (2, 6 and 9 stand for none)
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     if (isDigit(c) || isLeetSymbol(c)) {
-      hasLeet = true;
       if (leetLetter(c) !== 0) mapped = true;
     } else {
       hasLetter = true;
     }
   }
-  if (!hasLetter || !mapped) return undefined; // nothing to undo, or only digits without a letter (2, 6, 9)
+  if (!hasLetter || !mapped) return undefined; // no letter to undo them beside, or nothing to undo
   if (isNumberWithUnit(text, start, end)) return undefined; // a number with a unit: SMS-speak
   let out = '';
   for (let i = start; i < end; i++) {
@@ -318,7 +316,7 @@ function unleetSpan(text: string, start: number, end: number, lower: boolean): s
     const l = leetLetter(c);
     out += String.fromCharCode(l !== 0 ? l : lower ? simpleFold(c) : c);
   }
-  return hasLeet ? out : undefined;
+  return out;
 }
 
 /**
