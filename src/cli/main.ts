@@ -38,4 +38,11 @@ registerServeCommand(program);
 registerSmppProxyCommand(program);
 registerSmscSimCommands(program);
 
+// A reader that stops early (`spamgate scan … | head`) closes the pipe: that ends the output
+// quietly, as it does for other command-line tools, rather than in an unhandled EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 await program.parseAsync(process.argv);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,6 +22,19 @@ describe.runIf(existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js')))('spamgat
     expect(text.stdout).toMatch(/SMS_PREMIUM_NUMBER +\+3 {2}number 09061701461 in text matches '09\*'/);
     const json = JSON.parse(spamgate(['check', '--json', '--from', 'PRIZEDRAW'], 'hello there\n').stdout);
     expect(json).toEqual({ action: 'deliver', score: 0, reasons: [] });
+  });
+
+  it('scan ends quietly when its reader stops early (| head closes the pipe)', async () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => `ham\tmessage number ${i} about lunch`).join('\n');
+    const child = spawn(process.execPath, [BIN, 'scan', '-', '--format', 'jsonl'], { cwd: ROOT, env: { ...process.env, SPAMGATE_HOME: mkdtempSync(join(tmpdir(), 'spamgate-home-')) } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy()); // read one chunk, then close, as head does
+    child.stdin.on('error', () => {}); // it may stop reading its input too, once its output is gone
+    child.stdin.end(lines);
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
   });
 
   it('check applies --subscribers rules', () => {
