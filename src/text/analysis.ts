@@ -4,7 +4,7 @@
  * amounts and a few properties. Computed once per message; the rarely used parts lazily.
  */
 import { foldedUnit, foldText } from './fold.js';
-import { extractUrls, letterCode, mayHoldUrl, type FoundUrl, type UrlInfo } from './urls.js';
+import { extractUrls, letterCode, urlSearch, type FoundUrl, type UrlInfo } from './urls.js';
 
 export type Script =
   | 'latin' | 'cyrillic' | 'greek' | 'arabic' | 'hebrew' | 'devanagari' | 'thai' | 'han'
@@ -262,10 +262,9 @@ function leetLetter(c: number): number {
 }
 
 /** Units and ordinals written after a number (10am, 21st, 150p, 2nite: not leetspeak), by letterCode. */
-const UNITS: ReadonlySet<number> = new Set(
-  'st nd rd th am pm p ppm pw pmin k m mb gb kb x s min mins hr hrs yr yrs u nite day days wk wks morrow ur mth mths'.split(' ').map(letterCode),
-);
-const LONGEST_UNIT = 6; // morrow
+const UNIT_NAMES = 'st nd rd th am pm p ppm pw pmin k m mb gb kb x s min mins hr hrs yr yrs u nite day days wk wks morrow ur mth mths'.split(' ');
+const UNITS: ReadonlySet<number> = new Set(UNIT_NAMES.map(letterCode));
+const LONGEST_UNIT = Math.max(...UNIT_NAMES.map((u) => u.length));
 
 /**
  * text[start, end) is ASCII digits then one of UNITS (`/^\d+(?:st|nd|…)$/`, read in place: the
@@ -647,7 +646,7 @@ const S_REPLACED = 256;
 /** Not simple: a look-alike, a mark, a non-Latin letter, a curly apostrophe, a length change. */
 const S_COMPLEX = 512;
 const S_KNOWN = 1024;
-/** Folds to '.' / to ':': a text with neither holds no URL, one without ':' no "://" (see mayHoldUrl). */
+/** Folds to '.' / to ':': a text with neither holds no URL, one without ':' no "://" (see urlSearch). */
 const S_DOT = 2048;
 const S_COLON = 4096;
 
@@ -955,9 +954,12 @@ class Analysis implements TextAnalysis {
     // A URL needs a dot or "://" (the fast path knows whether the text has a dot, a colon).
     const colon = count < 0 || (scannedKinds & S_COLON) !== 0;
     const mayHoldLink = colon || (scannedKinds & S_DOT) !== 0;
-    if (folded === undefined && mayHoldLink && mayHoldUrl(text, true, colon)) folded = text.toLowerCase();
+    // Where to look for URLs, or -1: asked once, of the original as for its lower case when that
+    // is not made yet (and made only if there is somewhere to look).
+    const search = mayHoldLink ? urlSearch(folded ?? text, folded === undefined, colon) : -1;
+    if (folded === undefined && search !== -1) folded = text.toLowerCase();
     this.foldedText = folded;
-    const urls = folded === undefined || !mayHoldLink ? NO_URLS : extractUrls(folded, colon);
+    const urls = search === -1 ? NO_URLS : extractUrls(folded!, search);
     // The scan's tokens are the words when there are no links to leave out and nothing to repair.
     let repair = true;
     if (urls.length > 0) {

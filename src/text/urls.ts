@@ -149,12 +149,10 @@ const BARE_TLD_CODES: ReadonlySet<number> = new Set([...BARE_TLDS].map(letterCod
  */
 function tldDot(text: string, from: number, upperToo: boolean): number {
   const caseBit = upperToo ? 0x20 : 0;
-  let dot = text.indexOf('.', from);
-  // A dot at the start ends no host, but the dots after it are still looked at: a text that
-  // began with '.' once hid every link in it.
-  if (dot === 0) dot = text.indexOf('.', 1);
-  while (dot > 0) {
-    let before = text.charCodeAt(dot - 1);
+  // Every dot is looked at, one in first place too (with nothing before it, it ends no host):
+  // the loop once stopped there, and a text that began with '.' hid every link in it.
+  for (let dot = text.indexOf('.', from); dot >= 0; dot = text.indexOf('.', dot + 1)) {
+    let before = dot > 0 ? text.charCodeAt(dot - 1) : 0;
     if (before >= 0x41 && before <= 0x5a) before |= caseBit;
     if ((before >= 0x61 && before <= 0x7a) || (before >= 0x30 && before <= 0x39)) {
       let end = dot + 1;
@@ -169,18 +167,22 @@ function tldDot(text: string, from: number, upperToo: boolean): number {
       const letters = end - dot - 1;
       if (letters >= 2 && letters <= LONGEST_BARE_TLD && BARE_TLD_CODES.has(code)) return dot;
     }
-    dot = text.indexOf('.', dot + 1);
   }
   return -1;
 }
 
+/** `urlSearch` for a text that holds "://": the URL regex reads all of it. */
+export const WHOLE_TEXT = -2;
+
 /**
- * Cheap precheck before the URL regex (also used on ASCII text before lower-casing it): a URL
- * needs "://" or a dot before a known top-level domain (see tldDot). `mayHoldColon` false: the
- * caller knows the text has no ':' (the analysis' scan classes every character anyway).
+ * Cheap precheck before the URL regex (also used on ASCII text before lower-casing it, as for
+ * its lower case with `upperToo`): where `extractUrls` must look. WHOLE_TEXT when the text holds
+ * "://"; else the first dot before a known top-level domain (see tldDot), or -1 when there is
+ * none and so no URL. `mayHoldColon` false: the caller knows the text has no ':' (the
+ * analysis' scan classes every character anyway).
  */
-export function mayHoldUrl(text: string, upperToo = false, mayHoldColon = true): boolean {
-  return (mayHoldColon && text.includes('://')) || tldDot(text, 0, upperToo) >= 0;
+export function urlSearch(text: string, upperToo = false, mayHoldColon = true): number {
+  return mayHoldColon && text.includes('://') ? WHOLE_TEXT : tldDot(text, 0, upperToo);
 }
 
 /**
@@ -203,22 +205,20 @@ export interface FoundUrl extends UrlInfo {
 }
 
 /**
- * Every URL in a folded text, with positions (`mayHoldColon` as for mayHoldUrl). Cheap when
- * there is none: a dot is required.
+ * Every URL in a folded text, with positions; `search` is its `urlSearch` (a caller that asked
+ * already passes the answer on). Cheap when there is none: a dot is required.
  * Without "://" the regex runs only over the stretches (see endsStretch) that hold a dot before
  * a known top-level domain, not over the whole text: no match crosses a stretch's end, so a
  * stretch is matched alike alone or in its text, and any URL accepted has such a dot.
  */
-export function extractUrls(folded: string, mayHoldColon = true): FoundUrl[] {
-  if (mayHoldColon && folded.includes('://')) {
-    const found: FoundUrl[] = [];
+export function extractUrls(folded: string, search = urlSearch(folded)): FoundUrl[] {
+  if (search === -1) return [];
+  const found: FoundUrl[] = [];
+  if (search === WHOLE_TEXT) {
     urlsIn(folded, 0, folded, found);
     return found;
   }
-  let dot = tldDot(folded, 0, false);
-  if (dot < 0) return [];
-  const found: FoundUrl[] = [];
-  while (dot >= 0) {
+  for (let dot = search; dot >= 0; ) {
     let start = dot;
     while (start > 0 && !endsStretch(folded.charCodeAt(start - 1))) start--;
     let end = dot + 1;
