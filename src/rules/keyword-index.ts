@@ -109,10 +109,10 @@ export class KeywordIndex {
   private nodes: Array<TrieNode | undefined> = [];
   private mask = -1;
   /**
-   * The filters by channel bits (index 1 sms, 2 email, 3 both): an SMS is not looked up for a
-   * word that starts only email rules' phrases.
+   * The filters by channel bits less one (0 sms, 1 email, 2 both), made by `seal`: an SMS is
+   * not looked up for a word that starts only email rules' phrases.
    */
-  private filters: Filters[] = [emptyFilters(), emptyFilters(), emptyFilters(), emptyFilters()];
+  private filters: Filters[] = [];
   /** Per phrase, the channels its rule can match on (ALL_CHANNELS until told; see setChannels). */
   private channels: number[] = [];
   private sealed = true;
@@ -158,15 +158,15 @@ export class KeywordIndex {
     const keys = new Int32Array(size);
     const nodes = new Array<TrieNode | undefined>(size).fill(undefined);
     const mask = size - 1;
-    const filters = [emptyFilters(), emptyFilters(), emptyFilters(), emptyFilters()];
+    const filters = [emptyFilters(), emptyFilters(), emptyFilters()];
     const reached = new Map<TrieNode, number>();
     for (const node of this.root.values()) {
-      reach(node, this.channels, reached);
+      const below = reach(node, this.channels, reached);
       let own = 0;
       for (const id of node.ends ?? []) own |= this.channels[id] ?? ALL_CHANNELS;
       for (let c = 1; c <= ALL_CHANNELS; c++) {
-        const f = filters[c]!;
-        if ((reached.get(node)! & c) === 0) continue;
+        const f = filters[c - 1]!;
+        if ((below & c) === 0) continue;
         setBit(f.first, firstBit(node.hash));
         if ((own & c) !== 0) setBit(f.single, firstBit(node.hash));
         for (const second of node.next) if ((reached.get(second)! & c) !== 0) setBit(f.pair, pairBit(node.hash, second.hash));
@@ -201,7 +201,7 @@ export class KeywordIndex {
     let count = 0;
     const keys = this.keys;
     const mask = this.mask;
-    const filters = this.filters[channel]!;
+    const filters = this.filters[channel - 1]!; // made by seal: the index is not empty
     const firstBits = filters.first;
     const singleBits = filters.single;
     const pairBits = filters.pair;
